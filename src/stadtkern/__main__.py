@@ -1,0 +1,3 @@
+from stadtkern.cli import main
+
+main()

@@ -1,0 +1,130 @@
+"""What a Stadtkern module is: the typed contract every built-in and third-party module meets."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from stadtkern.core.refs import TenantRef
+    from stadtkern.platform import Platform
+
+
+class NoSettings(BaseModel):
+    """Settings model of a module that has none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A role a module adds to the tenant's role catalogue."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """An MQTT message for a tenant, with the tenant prefix already removed from the topic."""
+
+    tenant: TenantRef
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+
+
+@dataclass(frozen=True)
+class TopicHandler:
+    """An MQTT subscription of a module; `pattern` is relative to the tenant prefix."""
+
+    pattern: str
+    handle: Callable[[InboundMessage], Awaitable[None]]
+    qos: int = 1
+
+
+BackgroundTask = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ModuleContext:
+    """What a module receives when the platform starts it."""
+
+    platform: Platform
+    settings: BaseModel
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+@runtime_checkable
+class StadtkernModule(Protocol):
+    """The contract: name, settings, HTTP routers, MQTT handlers, migrations, roles, tasks, hooks."""
+
+    name: str
+    title: str
+    settings_model: type[BaseModel]
+    roles: Sequence[RoleSpec]
+    migrations: Path | None
+    depends_on: Sequence[str]
+
+    def routers(self, context: ModuleContext) -> Sequence[APIRouter]:
+        """HTTP routers; tenant routes use the prefix `/{tenant}`."""
+        ...
+
+    def topic_handlers(self, context: ModuleContext) -> Sequence[TopicHandler]:
+        """MQTT subscriptions relative to the tenant prefix."""
+        ...
+
+    def background_tasks(self, context: ModuleContext) -> Sequence[BackgroundTask]:
+        """Coroutines run for the lifetime of the platform and cancelled on shutdown."""
+        ...
+
+    def copy_configuration(self, session: Session, source: TenantRef, target: TenantRef) -> None:
+        """Copy the tenant's configuration (not its data) when a town adopts another's setup."""
+        ...
+
+    async def on_start(self, context: ModuleContext) -> None:
+        """Called once after the database and broker are up, before requests are served."""
+        ...
+
+    async def on_stop(self, context: ModuleContext) -> None:
+        """Called once on shutdown, after requests have drained."""
+        ...
+
+
+class BaseModule:
+    """Defaults for the contract; a module subclasses it and overrides what it provides."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    settings_model: type[BaseModel] = NoSettings
+    roles: Sequence[RoleSpec] = ()
+    migrations: Path | None = None
+    depends_on: Sequence[str] = ("core",)
+
+    def routers(self, context: ModuleContext) -> Sequence[APIRouter]:
+        """No routers."""
+        return ()
+
+    def topic_handlers(self, context: ModuleContext) -> Sequence[TopicHandler]:
+        """No MQTT subscriptions."""
+        return ()
+
+    def background_tasks(self, context: ModuleContext) -> Sequence[BackgroundTask]:
+        """No background tasks."""
+        return ()
+
+    def copy_configuration(self, session: Session, source: TenantRef, target: TenantRef) -> None:
+        """No configuration of its own to copy."""
+
+    async def on_start(self, context: ModuleContext) -> None:
+        """Nothing to start."""
+
+    async def on_stop(self, context: ModuleContext) -> None:
+        """Nothing to stop."""

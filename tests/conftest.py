@@ -1,0 +1,146 @@
+"""Shared fixtures: both storage backends, a real Mosquitto, tenants and keys.
+
+Real services are started by the fixtures themselves. When CI=true a leg that cannot run
+(PostgreSQL/PostGIS or Mosquitto missing) fails instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from stadtkern.db import Database
+from stadtkern.db import migrations
+
+PG_ADMIN_URL = os.environ.get(
+    "STADTKERN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ("sqlite", "postgresql")
+
+
+def unavailable(reason: str) -> None:
+    """Skip a test whose real service is missing; in CI, fail it."""
+    if IN_CI:
+        pytest.fail(f"CI=true and a real-service leg cannot run: {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _pg_conninfo(url: str) -> str:
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_pg_database() -> str:
+    """Create an empty PostgreSQL database with PostGIS available; return its URL."""
+    name = f"stadtkern_test_{secrets.token_hex(6)}"
+    try:
+        with psycopg.connect(_pg_conninfo(PG_ADMIN_URL), autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        unavailable(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(_pg_conninfo(url), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.Error as exc:
+        drop_pg_database(url)
+        unavailable(f"PostGIS is not installed for PostgreSQL: {exc}")
+    return url
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop a database made by create_pg_database."""
+    name = make_url(url).database
+    with psycopg.connect(_pg_conninfo(PG_ADMIN_URL), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def make_database(tmp_path: Path) -> Iterator[Callable[[str], Database]]:
+    """Factory of fresh, empty (unmigrated) databases on a backend; dropped after the test."""
+    made: list[tuple[Database, str | None]] = []
+
+    def make(backend: str) -> Database:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path / f'db{len(made)}.sqlite'}"
+            database = Database(url)
+            made.append((database, None))
+        else:
+            url = create_pg_database()
+            database = Database(url)
+            made.append((database, url))
+        return database
+
+    yield make
+    for database, pg_url in made:
+        database.dispose()
+        if pg_url:
+            drop_pg_database(pg_url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A migrated database per backend, shared by a test session; tests isolate by tenant."""
+    backend = request.param
+    pg_url = None
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'stadtkern.sqlite'}"
+    else:
+        pg_url = url = create_pg_database()
+    db = Database(url)
+    migrations.upgrade(db)
+    yield db
+    db.dispose()
+    if pg_url:
+        drop_pg_database(pg_url)
+
+
+def unique_slug(prefix: str = "t") -> str:
+    """A tenant slug no other test uses."""
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session")
+def mosquitto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Mosquitto broker of our own on a free port, with its own configuration."""
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(binary).exists():
+        unavailable("mosquitto is not installed")
+    port = free_port()
+    directory = tmp_path_factory.mktemp("mosquitto")
+    config = directory / "mosquitto.conf"
+    config.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        f"log_dest file {directory / 'mosquitto.log'}\nmax_inflight_messages 100\n"
+    )
+    process = subprocess.Popen([binary, "-c", str(config)])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    else:
+        process.kill()
+        unavailable("mosquitto did not start")
+    yield f"mqtt://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
