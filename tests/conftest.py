@@ -13,14 +13,20 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
-from stadtkern.db import Database
-from stadtkern.db import migrations
+from stadtkern.app import create_app
+from stadtkern.core import keys, principals, tenants
+from stadtkern.core.schemas import PrincipalCreate, TenantCreate
+from stadtkern.db import Database, migrations
+from stadtkern.modules import discover_modules
+from stadtkern.settings import MqttSettings, Settings
 
 PG_ADMIN_URL = os.environ.get(
     "STADTKERN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -144,3 +150,90 @@ def mosquitto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"mqtt://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=10)
+
+
+# --- the application ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TenantFixture:
+    """A tenant made for one test, with an admin's bearer header."""
+
+    slug: str
+    admin_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Authorization header of the tenant's admin."""
+        return {"Authorization": f"Bearer {self.admin_token}"}
+
+
+def make_settings(database_url: str, broker_url: str, **overrides: object) -> Settings:
+    """Settings for a test platform: dev mode, the given database and broker."""
+    values: dict[str, object] = {
+        "dev_mode": True,
+        "database_url": database_url,
+        "session_cookie_secure": False,
+        "shutdown_grace_seconds": 2.0,
+        "mqtt": MqttSettings(url=broker_url, client_id=f"test-{secrets.token_hex(4)}"),
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def client(database: Database, mosquitto_url: str) -> Iterator[TestClient]:
+    """A running platform per backend (shared by the session; tests isolate by tenant)."""
+    settings = make_settings(database.url.render_as_string(hide_password=False), mosquitto_url)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def issue_token(database: Database, *, tenant: str | None, roles: list[str]) -> str:
+    """A key for a new machine account with these roles (platform admin when tenant is None)."""
+    with database.write() as session:
+        ref = None
+        catalogue = principals.platform_catalogue()
+        if tenant is not None:
+            ref = tenants.to_ref(tenants.get_tenant(session=session, slug=tenant))
+            catalogue = principals.role_catalogue(discover_modules(None), ref)
+        principal = principals.create_principal(
+            session=session,
+            tenant=ref,
+            principal_create=PrincipalCreate(
+                name=f"test-{secrets.token_hex(4)}", kind="service", roles=roles
+            ),
+            catalogue=catalogue,
+            actor="test",
+        )
+        issued = keys.issue_key(
+            session=session, principal=principal, tenant=ref, label="test", expires_at=None,
+            actor="test",
+        )
+    return issued.token
+
+
+@pytest.fixture(scope="session")
+def platform_admin(database: Database) -> dict[str, str]:
+    """Authorization header of a platform administrator."""
+    return {"Authorization": f"Bearer {issue_token(database, tenant=None, roles=['platform_admin'])}"}
+
+
+@pytest.fixture
+def make_tenant(database: Database) -> Callable[..., TenantFixture]:
+    """Factory of tenants with an admin key; every call makes a new, unique tenant."""
+
+    def make(modules: list[str] | None = None) -> TenantFixture:
+        slug = unique_slug()
+        with database.write() as session:
+            tenants.create_tenant(
+                session=session,
+                tenant_create=TenantCreate(
+                    slug=slug, name=f"Stadt {slug}", ars="073120000000", modules=modules or []
+                ),
+                installed=discover_modules(None),
+                actor="test",
+            )
+        return TenantFixture(slug=slug, admin_token=issue_token(database, tenant=slug, roles=["admin"]))
+
+    return make

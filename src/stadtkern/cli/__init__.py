@@ -1,0 +1,31 @@
+"""The `stadtkern` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from stadtkern.cli import audit_, bootstrap, config_, db_, key, modules_, serve, tenant
+
+app = typer.Typer(
+    name="stadtkern",
+    help="Stadtkern, the open-source smart-city platform for municipalities.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("serve", help="Run the platform (HTTP API, MQTT service, modules).")(serve.serve)
+app.command("modules", help="List installed modules and whether they are loaded.")(
+    modules_.list_modules
+)
+app.command("bootstrap", help="Create the first platform administrator and print its key.")(
+    bootstrap.bootstrap
+)
+app.add_typer(config_.app, name="config")
+app.add_typer(db_.app, name="db")
+app.add_typer(tenant.app, name="tenant")
+app.add_typer(key.app, name="key")
+app.add_typer(audit_.app, name="audit")
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

@@ -1,0 +1,148 @@
+"""API keys: random, stored only as a hash, shown once, with expiry and revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stadtkern.core import audit
+from stadtkern.core.models import ApiKey, Principal
+from stadtkern.core.refs import TenantRef
+from stadtkern.core.schemas import ApiKeyPublic
+from stadtkern.db.base import utcnow
+from stadtkern.errors import InvalidInput, NotFound
+
+PREFIX = "sk"
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key just created: the stored row and the token, which is never shown again."""
+
+    key: ApiKey
+    token: str
+
+
+def _digest(secret: str) -> bytes:
+    # The secret has 256 bits of entropy, so a fast hash suffices: no dictionary to attack.
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def split_token(token: str) -> tuple[str, str] | None:
+    """The key id and secret of a token `sk_<key id>_<secret>`, or None if it is not one."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX or len(parts[1]) != 12 or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def to_public(key: ApiKey) -> ApiKeyPublic:
+    """The API representation of a key, without any secret."""
+    return ApiKeyPublic(
+        key_id=key.key_id,
+        principal_id=key.principal_id,
+        label=key.label,
+        created_at=key.created_at,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+        last_used_at=key.last_used_at,
+    )
+
+
+def issue_key(
+    *,
+    session: Session,
+    principal: Principal,
+    tenant: TenantRef | None,
+    label: str,
+    expires_at: datetime | None,
+    actor: str,
+) -> IssuedKey:
+    """Create a key for a principal; the returned token is the only copy of the secret."""
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInput("expires_at lies in the past")
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        key_id=key_id,
+        secret_hash=_digest(secret),
+        principal_id=principal.id,
+        tenant_id=principal.tenant_id,
+        label=label,
+        expires_at=expires_at,
+    )
+    session.add(key)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="key.create",
+        target=f"key:{key_id}",
+        tenant_slug=None if tenant is None else tenant.slug,
+        payload={"principal": principal.id, "expires_at": expires_at and expires_at.isoformat()},
+    )
+    return IssuedKey(key=key, token=f"{PREFIX}_{key_id}_{secret}")
+
+
+def verify_token(session: Session, token: str) -> tuple[ApiKey, Principal] | None:
+    """The live key and enabled principal behind a token, or None."""
+    parts = split_token(token)
+    if parts is None:
+        return None
+    key_id, secret = parts
+    row = session.execute(
+        select(ApiKey, Principal)
+        .join(Principal, Principal.id == ApiKey.principal_id)
+        .where(ApiKey.key_id == key_id)
+    ).first()
+    if row is None:
+        _digest(secret)  # same work as a hit, so timing does not reveal which key ids exist
+        return None
+    key, principal = row
+    if not hmac.compare_digest(key.secret_hash, _digest(secret)):
+        return None
+    now = utcnow()
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        return None
+    if principal.disabled:
+        return None
+    return key, principal
+
+
+def list_keys(*, session: Session, tenant: TenantRef) -> list[ApiKey]:
+    """The tenant's keys, newest first."""
+    return list(
+        session.scalars(
+            select(ApiKey).where(ApiKey.tenant_id == tenant.id).order_by(ApiKey.id.desc())
+        )
+    )
+
+
+def get_key(*, session: Session, tenant: TenantRef | None, key_id: str) -> ApiKey:
+    """A key of this tenant (or a platform key when tenant is None)."""
+    scope = ApiKey.tenant_id.is_(None) if tenant is None else ApiKey.tenant_id == tenant.id
+    key = session.scalar(select(ApiKey).where(ApiKey.key_id == key_id, scope))
+    if key is None:
+        raise NotFound(f"no key {key_id}")
+    return key
+
+
+def revoke_key(*, session: Session, tenant: TenantRef | None, key_id: str, actor: str) -> ApiKey:
+    """Revoke a key at once; revoking twice keeps the first time."""
+    key = get_key(session=session, tenant=tenant, key_id=key_id)
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        audit.record(
+            session,
+            actor=actor,
+            action="key.revoke",
+            target=f"key:{key_id}",
+            tenant_slug=None if tenant is None else tenant.slug,
+        )
+    return key

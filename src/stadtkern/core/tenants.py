@@ -1,0 +1,233 @@
+"""Tenants: one per municipality. Creating, copying, changing and resolving them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stadtkern.core import audit
+from stadtkern.core.models import Tenant
+from stadtkern.core.refs import TenantRef
+from stadtkern.core.schemas import TenantCopy, TenantCreate, TenantPublic, TenantUpdate
+from stadtkern.errors import Conflict, InvalidInput, NotFound
+from stadtkern.geo import GeometryError, geometry_from_geojson, geometry_to_geojson
+from stadtkern.modules import StadtkernModule
+
+
+def to_ref(tenant: Tenant) -> TenantRef:
+    """The immutable reference the service layer passes around."""
+    return TenantRef(
+        id=tenant.id,
+        slug=tenant.slug,
+        name=tenant.name,
+        timezone=tenant.timezone,
+        locale=tenant.locale,
+        modules=frozenset(tenant.modules),
+    )
+
+
+def to_public(tenant: Tenant) -> TenantPublic:
+    """The API representation of a tenant."""
+    return TenantPublic(
+        slug=tenant.slug,
+        name=tenant.name,
+        ars=tenant.ars,
+        boundary=None if tenant.boundary is None else geometry_to_geojson(tenant.boundary),
+        timezone=tenant.timezone,
+        locale=tenant.locale,
+        modules=sorted(tenant.modules),
+        module_settings=tenant.module_settings,
+        disabled=tenant.disabled,
+        created_at=tenant.created_at,
+    )
+
+
+def _boundary(data: dict[str, Any] | None) -> BaseGeometry | None:
+    if data is None:
+        return None
+    try:
+        return geometry_from_geojson(
+            data, allowed=("MultiPolygon",), promote_to_multi=True
+        )
+    except GeometryError as exc:
+        raise InvalidInput(f"boundary: {exc}") from exc
+
+
+def _modules(requested: Sequence[str], installed: Sequence[StadtkernModule]) -> list[str]:
+    known = {module.name for module in installed}
+    unknown = sorted(set(requested) - known)
+    if unknown:
+        raise InvalidInput(f"unknown modules: {', '.join(unknown)}", known=sorted(known))
+    return sorted(set(requested) - {"core"})
+
+
+def _module_settings(
+    settings: dict[str, dict[str, Any]], installed: Sequence[StadtkernModule]
+) -> dict[str, dict[str, Any]]:
+    by_name = {module.name: module for module in installed}
+    for name, values in settings.items():
+        if name not in by_name:
+            raise InvalidInput(f"settings given for unknown module '{name}'")
+        try:
+            by_name[name].settings_model.model_validate(values)
+        except ValueError as exc:
+            raise InvalidInput(f"settings of module '{name}': {exc}") from exc
+    return settings
+
+
+def _slug_free(session: Session, slug: str) -> None:
+    if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise Conflict(f"a tenant '{slug}' exists already")
+
+
+def create_tenant(
+    *,
+    session: Session,
+    tenant_create: TenantCreate,
+    installed: Sequence[StadtkernModule],
+    actor: str,
+) -> Tenant:
+    """Create a municipality; the slug must be free."""
+    _slug_free(session, tenant_create.slug)
+    tenant = Tenant(
+        slug=tenant_create.slug,
+        name=tenant_create.name,
+        ars=tenant_create.ars,
+        boundary=_boundary(tenant_create.boundary),
+        timezone=tenant_create.timezone,
+        locale=tenant_create.locale,
+        modules=_modules(tenant_create.modules, installed),
+        module_settings={},
+        disabled=False,
+    )
+    session.add(tenant)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="tenant.create",
+        target=tenant.slug,
+        tenant_slug=tenant.slug,
+        payload={"ars": tenant.ars, "modules": tenant.modules},
+    )
+    return tenant
+
+
+def copy_tenant(
+    *,
+    session: Session,
+    source_slug: str,
+    tenant_copy: TenantCopy,
+    installed: Sequence[StadtkernModule],
+    actor: str,
+) -> Tenant:
+    """Create a municipality with another's configuration (modules, settings, module setup).
+
+    Only configuration travels: each module copies what it declares as configuration (for
+    example defect categories or warning zones) through its copy hook; people, keys and
+    data stay with the source town.
+    """
+    source = get_tenant(session=session, slug=source_slug)
+    _slug_free(session, tenant_copy.slug)
+    tenant = Tenant(
+        slug=tenant_copy.slug,
+        name=tenant_copy.name,
+        ars=tenant_copy.ars,
+        boundary=_boundary(tenant_copy.boundary),
+        timezone=source.timezone,
+        locale=source.locale,
+        modules=list(source.modules),
+        module_settings=dict(source.module_settings),
+        disabled=False,
+    )
+    session.add(tenant)
+    session.flush()
+    source_ref, target_ref = to_ref(source), to_ref(tenant)
+    for module in installed:
+        if source_ref.has_module(module.name):
+            module.copy_configuration(session, source_ref, target_ref)
+    audit.record(
+        session,
+        actor=actor,
+        action="tenant.copy",
+        target=tenant.slug,
+        tenant_slug=tenant.slug,
+        payload={"from": source.slug, "modules": tenant.modules},
+    )
+    return tenant
+
+
+def get_tenant(*, session: Session, slug: str) -> Tenant:
+    """The tenant with this slug, disabled or not."""
+    tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise NotFound(f"no tenant '{slug}'")
+    return tenant
+
+
+def find_active(*, session: Session, slug: str) -> TenantRef | None:
+    """The reference of an enabled tenant, or None (used once per request and message)."""
+    tenant = session.scalar(select(Tenant).where(Tenant.slug == slug, Tenant.disabled.is_(False)))
+    return None if tenant is None else to_ref(tenant)
+
+
+def list_tenants(*, session: Session, include_disabled: bool = True) -> list[Tenant]:
+    """Every tenant, ordered by slug."""
+    query = select(Tenant).order_by(Tenant.slug)
+    if not include_disabled:
+        query = query.where(Tenant.disabled.is_(False))
+    return list(session.scalars(query))
+
+
+def update_tenant(
+    *,
+    session: Session,
+    slug: str,
+    tenant_update: TenantUpdate,
+    installed: Sequence[StadtkernModule],
+    actor: str,
+) -> Tenant:
+    """Change a tenant's fields; what the update leaves out stays."""
+    tenant = get_tenant(session=session, slug=slug)
+    changes = tenant_update.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] is not None:
+        tenant.name = changes["name"]
+    if "ars" in changes and changes["ars"] is not None:
+        tenant.ars = changes["ars"]
+    if "boundary" in changes:
+        tenant.boundary = _boundary(changes["boundary"])
+    if changes.get("timezone") is not None:
+        tenant.timezone = changes["timezone"]
+    if changes.get("locale") is not None:
+        tenant.locale = changes["locale"]
+    if changes.get("modules") is not None:
+        tenant.modules = _modules(changes["modules"], installed)
+    if changes.get("module_settings") is not None:
+        tenant.module_settings = _module_settings(changes["module_settings"], installed)
+    audit.record(
+        session,
+        actor=actor,
+        action="tenant.update",
+        target=tenant.slug,
+        tenant_slug=tenant.slug,
+        payload={key: value for key, value in changes.items() if key != "boundary"},
+    )
+    return tenant
+
+
+def set_disabled(*, session: Session, slug: str, disabled: bool, actor: str) -> Tenant:
+    """Disable (or re-enable) a tenant: its routes and topics answer as if it did not exist."""
+    tenant = get_tenant(session=session, slug=slug)
+    tenant.disabled = disabled
+    audit.record(
+        session,
+        actor=actor,
+        action="tenant.disable" if disabled else "tenant.enable",
+        target=tenant.slug,
+        tenant_slug=tenant.slug,
+    )
+    return tenant

@@ -1,0 +1,1 @@
+"""HTTP adapters: problem+json errors, request context, dependencies for tenants and roles."""

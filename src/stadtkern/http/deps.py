@@ -1,0 +1,113 @@
+"""FastAPI dependencies: the platform, the tenant of the path, the caller and its roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Path, Request
+
+from stadtkern.core import tenants
+from stadtkern.core.authn import Credentials
+from stadtkern.core.refs import Identity, TenantRef
+from stadtkern.core.sessions import COOKIE_NAME, CSRF_HEADER
+from stadtkern.errors import Forbidden, NotFound, Unauthenticated
+
+if TYPE_CHECKING:
+    from stadtkern.platform import Platform
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_platform(request: Request) -> Platform:
+    """The running platform."""
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated["Platform", Depends(get_platform)]
+
+
+def credentials_of(request: Request) -> Credentials:
+    """The credentials a request presents."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, value = authorization.partition(" ")
+    bearer = value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    if authorization and bearer is None:
+        raise Unauthenticated("only 'Authorization: Bearer <token>' is accepted")
+    return Credentials(
+        client=request.client.host if request.client else "unknown",
+        bearer=bearer,
+        session_cookie=request.cookies.get(COOKIE_NAME) if bearer is None else None,
+        csrf_token=request.headers.get(CSRF_HEADER),
+        unsafe_method=request.method not in SAFE_METHODS,
+    )
+
+
+def get_tenant(
+    platform: PlatformDep,
+    tenant: Annotated[str, Path(description="Tenant slug, e.g. kaiserslautern", max_length=40)],
+) -> TenantRef:
+    """The enabled tenant named in the path, resolved once per request."""
+    with platform.database.read() as session:
+        ref = tenants.find_active(session=session, slug=tenant)
+    if ref is None:
+        raise NotFound(f"no tenant '{tenant}'")
+    return ref
+
+
+TenantDep = Annotated[TenantRef, Depends(get_tenant)]
+
+
+def get_identity(request: Request, platform: PlatformDep, tenant: TenantDep) -> Identity | None:
+    """The caller within the tenant of the path; None when anonymous."""
+    return platform.authenticator.identify(credentials_of(request), tenant)
+
+
+def get_platform_identity(request: Request, platform: PlatformDep) -> Identity | None:
+    """The caller on platform routes (no tenant in the path)."""
+    return platform.authenticator.identify(credentials_of(request), None)
+
+
+def require(role: str) -> Callable[..., Identity]:
+    """A dependency that admits callers holding `role` in the path's tenant.
+
+    A caller of another tenant gets 404, as if the tenant's objects did not exist; an
+    anonymous caller gets 401; a member of the tenant without the role gets 403.
+    """
+
+    def dependency(
+        identity: Annotated[Identity | None, Depends(get_identity)], tenant: TenantDep
+    ) -> Identity:
+        if identity is None:
+            raise Unauthenticated("this resource needs an API key, OIDC token or session")
+        if not identity.platform_admin and identity.tenant_id != tenant.id:
+            raise NotFound(f"no tenant '{tenant.slug}'")
+        if not identity.has_role(role):
+            raise Forbidden(f"this action needs the role '{role}'")
+        return identity
+
+    dependency.__name__ = f"require_{role}"
+    return dependency
+
+
+def require_platform_admin(
+    identity: Annotated[Identity | None, Depends(get_platform_identity)],
+) -> Identity:
+    """Admit only platform administrators (tenant management)."""
+    if identity is None:
+        raise Unauthenticated("this resource needs a platform administrator's credentials")
+    if not identity.platform_admin:
+        raise Forbidden("this action needs the role 'platform_admin'")
+    return identity
+
+
+def module_enabled(name: str) -> Callable[..., None]:
+    """A dependency that hides a module's tenant routes from tenants that have not switched it on."""
+
+    def dependency(tenant: TenantDep) -> None:
+        if not tenant.has_module(name):
+            raise NotFound(f"the module '{name}' is not switched on for '{tenant.slug}'")
+
+    dependency.__name__ = f"module_{name}_enabled"
+    return dependency

@@ -1,0 +1,131 @@
+"""The running platform: settings, storage, modules, MQTT and auth wired together once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+import anyio.to_thread
+from prometheus_client import CollectorRegistry, Gauge, PlatformCollector, ProcessCollector
+
+from stadtkern.core import tenants
+from stadtkern.core.authn import Authenticator
+from stadtkern.core.oidc import OidcVerifier
+from stadtkern.core.ratelimit import FailureLimiter
+from stadtkern.core.refs import TenantRef
+from stadtkern.db import Database
+from stadtkern.db.migrations import check_current
+from stadtkern.modules import ModuleContext, StadtkernModule, TopicHandler, discover_modules
+from stadtkern.mqtt import EmbeddedBroker, MqttService
+from stadtkern.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class InsecureSettings(RuntimeError):
+    """Start-up refused: secrets are empty or defaults outside dev mode."""
+
+
+class Platform:
+    """Everything one Stadtkern process runs, started and stopped as a whole."""
+
+    def __init__(self, settings: Settings) -> None:
+        reasons = settings.insecure_reasons()
+        if reasons and not settings.dev_mode:
+            raise InsecureSettings(
+                "refusing to start outside dev mode: " + "; ".join(reasons)
+                + ". Set real secrets or STADTKERN_DEV_MODE=true for a laptop."
+            )
+        self.settings = settings
+        self.installed: Sequence[StadtkernModule] = discover_modules(None)
+        self.modules: Sequence[StadtkernModule] = discover_modules(settings.modules)
+        self.database = Database(settings.database_url)
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        Gauge(
+            "stadtkern_modules_loaded", "Modules loaded in this process", registry=self.registry
+        ).set(len(self.modules))
+        self.limiter = FailureLimiter(
+            limit=settings.auth_failure_limit, window=settings.auth_failure_window_seconds
+        )
+        self.oidc = OidcVerifier(settings.oidc) if settings.oidc.enabled else None
+        self.authenticator = Authenticator(
+            database=self.database, limiter=self.limiter, oidc=self.oidc
+        )
+        self.contexts = {
+            module.name: ModuleContext(
+                platform=self,
+                settings=module.settings_model.model_validate(
+                    settings.module_settings.get(module.name, {})
+                ),
+            )
+            for module in self.modules
+        }
+        handlers: list[tuple[str, TopicHandler]] = [
+            (module.name, handler)
+            for module in self.modules
+            for handler in module.topic_handlers(self.contexts[module.name])
+        ]
+        self.broker = (
+            EmbeddedBroker(bind=settings.mqtt.embedded_bind)
+            if settings.mqtt.url == "embedded"
+            else None
+        )
+        self.mqtt = MqttService(
+            settings=settings.mqtt,
+            database=self.database,
+            resolve_tenant=self.resolve_tenant,
+            handlers=handlers,
+            registry=self.registry,
+        )
+        self.stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def resolve_tenant(self, slug: str) -> TenantRef | None:
+        """The enabled tenant with this slug (for MQTT messages)."""
+
+        def find() -> TenantRef | None:
+            with self.database.read() as session:
+                return tenants.find_active(session=session, slug=slug)
+
+        return await anyio.to_thread.run_sync(find)
+
+    async def start(self) -> None:
+        """Check the schema, start the broker, MQTT, the modules and their background tasks."""
+        await anyio.to_thread.run_sync(check_current, self.database, self.installed)
+        if self.broker is not None:
+            await self.broker.start()
+        await self.mqtt.start()
+        for module in self.modules:
+            context = self.contexts[module.name]
+            await module.on_start(context)
+            for task in module.background_tasks(context):
+                self._tasks.append(asyncio.create_task(task(), name=f"{module.name}:{task}"))
+        log.info(
+            "platform started: %s backend, modules %s",
+            self.database.backend,
+            ", ".join(m.name for m in self.modules),
+        )
+
+    async def stop(self) -> None:
+        """Stop in reverse order; in-flight HTTP requests have drained before this runs."""
+        self.stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for module in reversed(self.modules):
+            try:
+                await module.on_stop(self.contexts[module.name])
+            except Exception:
+                log.exception("module %s failed to stop cleanly", module.name)
+        await self.mqtt.stop(timeout=self.settings.shutdown_grace_seconds)
+        if self.broker is not None:
+            await self.broker.stop()
+        self.database.dispose()
+        log.info("platform stopped")

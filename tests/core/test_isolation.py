@@ -1,0 +1,151 @@
+"""Tenant isolation, checked by walking the application's route table.
+
+Every route under /{tenant} is called by an administrator of tenant A (1) on tenant B's
+path and (2) on tenant A's path with the ids of tenant B's objects. Both must answer 404.
+A route added later is covered without touching this test, unless it has a path parameter
+that no factory below knows or needs a request body to reach its lookup: then this test
+fails and asks for the factory or sample body, so no route can slip past.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from stadtkern.modules import discover_modules
+from tests.conftest import TenantFixture
+
+PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
+PUBLIC = "x-stadtkern-public"
+
+
+def _make_principal(client: TestClient, owner: TenantFixture) -> str:
+    response = client.post(
+        f"/{owner.slug}/admin/principals",
+        json={"name": f"probe-{secrets.token_hex(4)}", "roles": ["viewer"]},
+        headers=owner.headers,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def _make_key(client: TestClient, owner: TenantFixture) -> str:
+    principal_id = int(_make_principal(client, owner))
+    response = client.post(
+        f"/{owner.slug}/admin/keys", json={"principal_id": principal_id}, headers=owner.headers
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["key_id"])
+
+
+def _make_greeting(client: TestClient, owner: TenantFixture) -> str:
+    principal = client.post(
+        f"/{owner.slug}/admin/principals",
+        json={"name": f"greeter-{secrets.token_hex(4)}", "roles": ["greeter"]},
+        headers=owner.headers,
+    ).json()
+    key = client.post(
+        f"/{owner.slug}/admin/keys", json={"principal_id": principal["id"]}, headers=owner.headers
+    ).json()
+    response = client.post(
+        f"/{owner.slug}/example/greetings",
+        json={"text": "Guten Tag"},
+        headers={"Authorization": f"Bearer {key['token']}"},
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+# Path parameter -> how to create an object of that kind in the victim tenant.
+FACTORIES: dict[str, Callable[[TestClient, TenantFixture], str]] = {
+    "principal_id": _make_principal,
+    "key_id": _make_key,
+    "greeting_id": _make_greeting,  # the example module, installed by the test command
+}
+# Request bodies that pass validation, so that the object lookup is what answers.
+SAMPLE_BODIES: dict[tuple[str, str], object] = {
+    ("PATCH", "/{tenant}/admin/principals/{principal_id}"): {"disabled": False},
+}
+
+
+def tenant_routes(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every (method, path template, operation) under /{tenant} the application publishes.
+
+    The OpenAPI document is FastAPI's public view of its whole route table, nested routers
+    included, so it is walked instead of the framework's internal route objects.
+    """
+    schema = client.app.openapi()  # type: ignore[attr-defined]
+    found = []
+    for path, operations in schema["paths"].items():
+        if path.startswith("/{tenant}"):
+            for method, operation in operations.items():
+                found.append((method.upper(), path, operation))
+    return found
+
+
+def _fill(template: str, tenant: str, ids: dict[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return tenant if name == "tenant" else ids[name]
+
+    return PARAM.sub(value, template)
+
+
+def test_route_table_is_walked(client: TestClient) -> None:
+    """The walk sees the core's tenant routes (guards against an empty walk passing)."""
+    paths = {path for _, path, _ in tenant_routes(client)}
+    assert {"/{tenant}/admin/principals/{principal_id}", "/{tenant}/admin/keys/{key_id}"} <= paths
+    assert len(paths) >= 8
+
+
+def test_every_tenant_route_hides_other_tenants(
+    client: TestClient, make_tenant: Callable[..., TenantFixture]
+) -> None:
+    """An admin of A gets 404 for B's paths and for B's objects under A's path."""
+    every_module = [m.name for m in discover_modules(None) if m.name != "core"]
+    attacker, victim = make_tenant(modules=every_module), make_tenant(modules=every_module)
+    checked = 0
+    for method, template, operation in tenant_routes(client):
+        names = [n for n in PARAM.findall(template) if n != "tenant"]
+        missing = [n for n in names if n not in FACTORIES]
+        assert not missing, f"{method} {template}: add an isolation factory for {missing}"
+        victim_ids = {name: FACTORIES[name](client, victim) for name in names}
+        body = SAMPLE_BODIES.get((method, template), {})
+        public = bool(operation.get(PUBLIC))
+
+        if not public:
+            response = client.request(
+                method,
+                _fill(template, victim.slug, victim_ids),
+                json=body,
+                headers=attacker.headers,
+            )
+            assert response.status_code == 404, f"{method} {template} on B: {response.text}"
+            assert response.headers["content-type"] == "application/problem+json"
+            checked += 1
+        if names:
+            response = client.request(
+                method,
+                _fill(template, attacker.slug, victim_ids),
+                json=body,
+                headers=attacker.headers,
+            )
+            assert response.status_code == 404, f"{method} {template} with B's ids: {response.text}"
+            checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("path", ["/admin/tenants", "/admin/audit", "/admin/audit/verify"])
+def test_tenant_admin_cannot_reach_platform_admin(
+    client: TestClient, make_tenant: Callable[..., TenantFixture], path: str
+) -> None:
+    """Platform routes refuse a tenant's admin with 403."""
+    tenant = make_tenant()
+    response = client.get(path, headers=tenant.headers)
+    assert response.status_code == 403
+    assert response.json()["status"] == 403
