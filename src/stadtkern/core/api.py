@@ -103,6 +103,7 @@ def login(
             tenant=tenant,
             principal=principal,
             ttl_seconds=platform.settings.session_ttl_seconds,
+            roles=identity.roles if identity.via == "oidc" else None,
         )
         audit.record(
             session,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -115,7 +115,10 @@ class Authenticator:
                 raise Forbidden(f"the {sessions.CSRF_HEADER} header is missing or wrong")
             if tenant is None or browser_session.tenant_id != tenant.id:
                 raise Unauthenticated("the session belongs to another tenant")
-            return _principal_identity(session, principal, tenant, via="session")
+            identity = _principal_identity(session, principal, tenant, via="session")
+            if browser_session.roles is not None:
+                identity = replace(identity, roles=effective_roles(set(browser_session.roles)))
+            return identity
 
 
 def _principal_identity(

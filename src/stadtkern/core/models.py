@@ -94,6 +94,9 @@ class BrowserSession(Base):
     tenant_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("tenant.id", ondelete="CASCADE"), index=True
     )
+    # Roles of an OIDC login as the identity provider granted them (they live in the IdP);
+    # None for sessions of local principals, whose grants are read live.
+    roles: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
 

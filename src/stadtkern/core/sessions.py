@@ -32,15 +32,21 @@ def _digest(token: str) -> bytes:
 
 
 def open_session(
-    *, session: Session, tenant: TenantRef, principal: Principal, ttl_seconds: int
+    *,
+    session: Session,
+    tenant: TenantRef,
+    principal: Principal,
+    ttl_seconds: int,
+    roles: frozenset[str] | None = None,
 ) -> OpenedSession:
-    """Start a browser session for a principal of the tenant."""
+    """Start a browser session; `roles` fixes the roles of an identity-provider login."""
     token = secrets.token_urlsafe(32)
     row = BrowserSession(
         token_hash=_digest(token),
         csrf_token=secrets.token_urlsafe(24),
         principal_id=principal.id,
         tenant_id=tenant.id,
+        roles=None if roles is None else sorted(roles),
         expires_at=utcnow() + timedelta(seconds=ttl_seconds),
     )
     session.add(row)

@@ -62,8 +62,10 @@ class Database:
         from pathlib import Path
 
         database = self.url.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if not database or database == ":memory:":
+            # Readers and the writer use separate connections, which must see one file.
+            raise ValueError("SQLite needs a file path, e.g. sqlite:///var/stadtkern.sqlite")
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -84,12 +86,13 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for queries; it never commits."""
+        """A session for queries; it never commits.
+
+        Closing it detaches the loaded objects with their attributes intact (a rollback would
+        expire them), and the pool rolls the connection back when it is returned.
+        """
         with self._read_sessions() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def ping(self) -> None:
         """Raise when the database cannot be reached."""

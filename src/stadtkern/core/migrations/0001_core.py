@@ -92,6 +92,7 @@ def upgrade() -> None:
             "principal_id", BigId, sa.ForeignKey("principal.id", ondelete="CASCADE"), nullable=False
         ),
         sa.Column("tenant_id", BigId, sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("roles", sa.JSON, nullable=True),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("expires_at", UtcDateTime, nullable=False),
         sa.UniqueConstraint("token_hash", name="uq_browser_session_token_hash"),
