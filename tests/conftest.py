@@ -33,6 +33,8 @@ PG_ADMIN_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ("sqlite", "postgresql")
+# The pepper of the default (dev-mode) secret key, which every test platform uses.
+TEST_PEPPER = Settings(dev_mode=True).token_pepper
 
 
 def unavailable(reason: str) -> None:
@@ -58,7 +60,9 @@ def create_pg_database() -> str:
     """Create an empty PostgreSQL database with PostGIS available; return its URL."""
     name = f"stadtkern_test_{secrets.token_hex(6)}"
     try:
-        with psycopg.connect(_pg_conninfo(PG_ADMIN_URL), autocommit=True, connect_timeout=3) as conn:
+        with psycopg.connect(
+            _pg_conninfo(PG_ADMIN_URL), autocommit=True, connect_timeout=3
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as exc:
         unavailable(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
@@ -103,7 +107,9 @@ def make_database(tmp_path: Path) -> Iterator[Callable[[str], Database]]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     """A migrated database per backend, shared by a test session; tests isolate by tenant."""
     backend = request.param
     pg_url = None
@@ -207,8 +213,13 @@ def issue_token(database: Database, *, tenant: str | None, roles: list[str]) -> 
             actor="test",
         )
         issued = keys.issue_key(
-            session=session, principal=principal, tenant=ref, label="test", expires_at=None,
+            session=session,
+            principal=principal,
+            tenant=ref,
+            label="test",
+            expires_at=None,
             actor="test",
+            pepper=TEST_PEPPER,
         )
     return issued.token
 
@@ -216,7 +227,9 @@ def issue_token(database: Database, *, tenant: str | None, roles: list[str]) -> 
 @pytest.fixture(scope="session")
 def platform_admin(database: Database) -> dict[str, str]:
     """Authorization header of a platform administrator."""
-    return {"Authorization": f"Bearer {issue_token(database, tenant=None, roles=['platform_admin'])}"}
+    return {
+        "Authorization": f"Bearer {issue_token(database, tenant=None, roles=['platform_admin'])}"
+    }
 
 
 @pytest.fixture
@@ -234,6 +247,8 @@ def make_tenant(database: Database) -> Callable[..., TenantFixture]:
                 installed=discover_modules(None),
                 actor="test",
             )
-        return TenantFixture(slug=slug, admin_token=issue_token(database, tenant=slug, roles=["admin"]))
+        return TenantFixture(
+            slug=slug, admin_token=issue_token(database, tenant=slug, roles=["admin"])
+        )
 
     return make

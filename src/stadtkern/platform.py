@@ -35,7 +35,8 @@ class Platform:
         reasons = settings.insecure_reasons()
         if reasons and not settings.dev_mode:
             raise InsecureSettings(
-                "refusing to start outside dev mode: " + "; ".join(reasons)
+                "refusing to start outside dev mode: "
+                + "; ".join(reasons)
                 + ". Set real secrets or STADTKERN_DEV_MODE=true for a laptop."
             )
         self.settings = settings
@@ -53,7 +54,10 @@ class Platform:
         )
         self.oidc = OidcVerifier(settings.oidc) if settings.oidc.enabled else None
         self.authenticator = Authenticator(
-            database=self.database, limiter=self.limiter, oidc=self.oidc
+            database=self.database,
+            limiter=self.limiter,
+            oidc=self.oidc,
+            pepper=settings.token_pepper,
         )
         self.contexts = {
             module.name: ModuleContext(

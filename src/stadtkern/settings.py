@@ -28,16 +28,24 @@ class MqttSettings(BaseModel):
         default="embedded",
         description="'embedded' for the in-process broker, or mqtt://user:pass@host:port / mqtts://",
     )
-    embedded_bind: str = Field(default="127.0.0.1:1884", description="Listener of the embedded broker")
+    embedded_bind: str = Field(
+        default="127.0.0.1:1884", description="Listener of the embedded broker"
+    )
     client_id: str = Field(default="stadtkern-platform", description="Persistent-session client id")
     ca_file: Path | None = Field(default=None, description="CA bundle for TLS (mqtts://)")
     cert_file: Path | None = Field(default=None, description="Client certificate for TLS")
     key_file: Path | None = Field(default=None, description="Client key for TLS")
-    tls_insecure: bool = Field(default=False, description="Skip host name verification (tests only)")
+    tls_insecure: bool = Field(
+        default=False, description="Skip host name verification (tests only)"
+    )
     keepalive: int = Field(default=30, ge=5, le=3600, description="Keep-alive in seconds")
     reconnect_min_delay: float = Field(default=0.5, gt=0, description="First reconnect delay (s)")
-    reconnect_max_delay: float = Field(default=30.0, gt=0, description="Largest reconnect delay (s)")
-    outbox_batch: int = Field(default=100, ge=1, le=10_000, description="Outbox rows sent per round")
+    reconnect_max_delay: float = Field(
+        default=30.0, gt=0, description="Largest reconnect delay (s)"
+    )
+    outbox_batch: int = Field(
+        default=100, ge=1, le=10_000, description="Outbox rows sent per round"
+    )
     inflight: int = Field(default=20, ge=1, le=1000, description="QoS 1 messages awaiting PUBACK")
 
 
@@ -60,7 +68,9 @@ class OidcSettings(BaseModel):
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> OidcSettings:
-        if self.enabled and not (self.issuer and self.audience and (self.jwks_url or self.jwks_file)):
+        if self.enabled and not (
+            self.issuer and self.audience and (self.jwks_url or self.jwks_file)
+        ):
             raise ValueError("OIDC needs issuer, audience and jwks_url or jwks_file when enabled")
         return self
 
@@ -80,7 +90,11 @@ class Settings(BaseSettings):
         description="sqlite:///path or postgresql+psycopg://user@host/db",
     )
     secret_key: SecretStr = Field(
-        default=SecretStr(DEFAULT_SECRET), description="Signs session cookies and CSRF tokens"
+        default=SecretStr(DEFAULT_SECRET),
+        description=(
+            "Keys the HMAC of stored API-key and session secrets; changing it ends all keys "
+            "and sessions"
+        ),
     )
     modules: list[str] | None = Field(
         default=None, description="Modules to load (comma-separated); all installed when unset"
@@ -125,6 +139,11 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @property
+    def token_pepper(self) -> bytes:
+        """Key of the HMAC under which API-key and session secrets are stored."""
+        return self.secret_key.get_secret_value().encode()
+
+    @property
     def is_sqlite(self) -> bool:
         """True when the embedded SQLite backend is configured."""
         return self.database_url.startswith("sqlite")
@@ -134,7 +153,9 @@ class Settings(BaseSettings):
         reasons = []
         secret = self.secret_key.get_secret_value()
         if not secret or secret == DEFAULT_SECRET or len(secret) < 32:
-            reasons.append("STADTKERN_SECRET_KEY is empty, the default or shorter than 32 characters")
+            reasons.append(
+                "STADTKERN_SECRET_KEY is empty, the default or shorter than 32 characters"
+            )
         if "://" in self.mqtt.url and _url_password(self.mqtt.url) == DEFAULT_SECRET:
             reasons.append("the MQTT password is the default")
         return reasons

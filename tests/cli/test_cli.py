@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from stadtkern.cli import app
 from stadtkern.core import keys
 from stadtkern.db import Database, migrations
-from tests.conftest import unique_slug
+from tests.conftest import TEST_PEPPER, unique_slug
 
 runner = CliRunner()
 
@@ -66,8 +66,19 @@ def test_tenant_lifecycle(env: dict[str, str], tmp_path: Path) -> None:
     )
     created = runner.invoke(
         app,
-        ["tenant", "create", slug, "--name", "Kaiserslautern", "--ars", "073120000000",
-         "--boundary", str(boundary), "--modules", "example"],
+        [
+            "tenant",
+            "create",
+            slug,
+            "--name",
+            "Kaiserslautern",
+            "--ars",
+            "073120000000",
+            "--boundary",
+            str(boundary),
+            "--modules",
+            "example",
+        ],
     )
     assert created.exit_code == 0, created.output
     shown = runner.invoke(app, ["tenant", "show", slug])
@@ -84,7 +95,8 @@ def test_tenant_lifecycle(env: dict[str, str], tmp_path: Path) -> None:
     assert json.loads(runner.invoke(app, ["tenant", "show", copy]).output)["modules"] == ["example"]
 
     listed = runner.invoke(app, ["tenant", "list"], env={"COLUMNS": "200"})
-    assert slug in listed.output and copy in listed.output
+    assert slug in listed.output
+    assert copy in listed.output
     assert runner.invoke(app, ["tenant", "disable", slug]).exit_code == 0
     assert json.loads(runner.invoke(app, ["tenant", "show", slug]).output)["disabled"] is True
 
@@ -114,14 +126,15 @@ def test_key_create_shows_token_once_and_it_works(env: dict[str, str], database:
     assert result.exit_code == 0, result.output
     token = next(line.strip() for line in result.output.splitlines() if line.startswith("sk_"))
     with database.read() as session:
-        found = keys.verify_token(session, token)
+        found = keys.verify_token(session, token, TEST_PEPPER)
         assert found is not None
     key_id = token.split("_")[1]
     listed = runner.invoke(app, ["key", "list", "--tenant", slug], env={"COLUMNS": "200"})
-    assert key_id in listed.output and token not in listed.output
+    assert key_id in listed.output
+    assert token not in listed.output
     assert runner.invoke(app, ["key", "revoke", key_id, "--tenant", slug]).exit_code == 0
     with database.read() as session:
-        assert keys.verify_token(session, token) is None
+        assert keys.verify_token(session, token, TEST_PEPPER) is None
 
 
 def test_key_create_refuses_unknown_role(env: dict[str, str]) -> None:
@@ -143,11 +156,14 @@ def test_bootstrap_creates_one_platform_admin(env: dict[str, str]) -> None:
 def test_db_current_reports_each_branch(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["db", "current"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "core" in result.output and "example" in result.output
+    assert "core" in result.output
+    assert "example" in result.output
     assert "current" in result.output
 
 
-def test_db_upgrade_on_fresh_database(make_database: object, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_db_upgrade_on_fresh_database(
+    make_database: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     database = make_database("sqlite")  # type: ignore[operator]
     monkeypatch.setenv("STADTKERN_DATABASE_URL", database.url.render_as_string(hide_password=False))
     before = runner.invoke(app, ["db", "current"])
@@ -173,7 +189,8 @@ def test_config_check_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STADTKERN_MQTT__URL", "mqtts://platform:mqttpw@broker.local:8883")
     result = runner.invoke(app, ["config", "check"])
     assert result.exit_code == 0, result.output
-    assert secret not in result.output and "pw123" not in result.output
+    assert secret not in result.output
+    assert "pw123" not in result.output
     assert "mqttpw" not in result.output
     assert "********" in result.output
     assert "configuration is valid" in result.output
@@ -202,4 +219,5 @@ def test_config_check_reads_toml_and_reports_errors(
     config.write_text("dev_mode = true\nport = 99999\nunknown = 1\n")
     bad = runner.invoke(app, ["config", "check"])
     assert bad.exit_code == 2
-    assert "PORT" in bad.output and "UNKNOWN" in bad.output
+    assert "PORT" in bad.output
+    assert "UNKNOWN" in bad.output

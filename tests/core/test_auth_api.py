@@ -157,7 +157,9 @@ def _login(browser: TestClient, tenant: TenantFixture) -> str:
     login = browser.post(f"/{tenant.slug}/auth/session", json={"token": tenant.admin_token})
     assert login.status_code == 201, login.text
     cookie = login.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and f"Path=/{tenant.slug}" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert f"Path=/{tenant.slug}" in cookie
     return str(login.json()["csrf_token"])
 
 

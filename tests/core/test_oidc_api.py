@@ -88,7 +88,9 @@ def test_oidc_platform_admin_manages_tenants(
     headers = {"Authorization": f"Bearer {_token(signing_key, 'ops-1', ['platform_admin'])}"}
     slug = unique_slug()
     response = oidc_client.post(
-        "/admin/tenants", json={"slug": slug, "name": "Kusel", "ars": "073360000000"}, headers=headers
+        "/admin/tenants",
+        json={"slug": slug, "name": "Kusel", "ars": "073360000000"},
+        headers=headers,
     )
     assert response.status_code == 201, response.text
 

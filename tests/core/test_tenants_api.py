@@ -82,7 +82,8 @@ def test_bad_tenant_input_is_refused_and_writes_nothing(
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
-    assert problem["status"] == status and problem["detail"]
+    assert problem["status"] == status
+    assert problem["detail"]
     target = value if field == "slug" and isinstance(value, str) else slug
     assert client.get(f"/admin/tenants/{target}", headers=platform_admin).status_code == 404
 
@@ -183,7 +184,9 @@ def test_copy_takes_configuration_but_no_people_or_keys(
     assert [p["roles"] for p in people] == [["admin"]]
 
 
-def test_copy_from_unknown_tenant_is_404(client: TestClient, platform_admin: dict[str, str]) -> None:
+def test_copy_from_unknown_tenant_is_404(
+    client: TestClient, platform_admin: dict[str, str]
+) -> None:
     new_slug = unique_slug()
     response = client.post(
         f"/admin/tenants/{unique_slug()}/copy",
@@ -212,7 +215,9 @@ def test_module_routes_hidden_until_switched_on(
     client: TestClient, platform_admin: dict[str, str], make_tenant: Callable[..., TenantFixture]
 ) -> None:
     tenant = make_tenant()
-    assert client.get(f"/{tenant.slug}/example/greetings", headers=tenant.headers).status_code == 404
+    assert (
+        client.get(f"/{tenant.slug}/example/greetings", headers=tenant.headers).status_code == 404
+    )
     client.patch(
         f"/admin/tenants/{tenant.slug}", json={"modules": ["example"]}, headers=platform_admin
     )

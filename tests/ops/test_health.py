@@ -80,8 +80,9 @@ def test_start_refuses_out_of_date_schema(make_database: Callable[[str], Databas
     settings = make_settings(
         fresh.url.render_as_string(hide_password=False), f"mqtt://127.0.0.1:{free_port()}"
     )
-    with pytest.raises(SchemaOutOfDate, match="stadtkern db upgrade"), TestClient(
-        create_app(settings)
+    with (
+        pytest.raises(SchemaOutOfDate, match="stadtkern db upgrade"),
+        TestClient(create_app(settings)),
     ):
         pass
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from stadtkern.cli.common import CLI_ACTOR, console, database, err
+from stadtkern.cli.common import CLI_ACTOR, console, database, err, load_settings
 from stadtkern.core import keys, principals
 from stadtkern.core.models import Principal, RoleGrant
 from stadtkern.core.roles import PLATFORM_ADMIN
@@ -21,7 +21,9 @@ def bootstrap() -> None:
             .limit(1)
         )
         if existing is not None:
-            console.print("platform administrator exists; create more keys with `stadtkern key create`")
+            console.print(
+                "platform administrator exists; create more keys with `stadtkern key create`"
+            )
             return
         principal = principals.create_principal(
             session=session,
@@ -39,6 +41,7 @@ def bootstrap() -> None:
             label="bootstrap",
             expires_at=None,
             actor=CLI_ACTOR,
+            pepper=load_settings().token_pepper,
         )
     err.print("First platform administrator created. Its API key, shown only now:")
     console.print(f"  {issued.token}", highlight=False, soft_wrap=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from stadtkern.cli.common import CLI_ACTOR, console, database, err, fail
+from stadtkern.cli.common import CLI_ACTOR, console, database, err, fail, load_settings
 from stadtkern.core import keys, principals, tenants
 from stadtkern.core.refs import TenantRef
 from stadtkern.core.roles import PLATFORM_ADMIN
@@ -22,7 +22,9 @@ app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 
 @app.command("create")
 def create(
-    tenant: Annotated[str | None, typer.Option(help="Tenant slug (omit with --platform-admin)")] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="Tenant slug (omit with --platform-admin)")
+    ] = None,
     role: Annotated[list[str] | None, typer.Option(help="Role to grant (repeatable)")] = None,
     name: Annotated[str | None, typer.Option(help="Name of the machine account")] = None,
     platform_admin: Annotated[
@@ -62,6 +64,7 @@ def create(
                 label=account,
                 expires_at=expires_at,
                 actor=CLI_ACTOR,
+                pepper=load_settings().token_pepper,
             )
     except StadtkernError as exc:
         raise fail(exc) from exc

@@ -107,9 +107,7 @@ def verify_audit(platform: PlatformDep, _admin: AdminDep) -> dict[str, object]:
         "checked": report.checked,
         "head_seq": report.head_seq,
         "head_hash": report.head_hash,
-        "problems": [
-            {"seq": p.seq, "kind": p.kind, "detail": p.detail} for p in report.problems
-        ],
+        "problems": [{"seq": p.seq, "kind": p.kind, "detail": p.detail} for p in report.problems],
     }
 
 
@@ -122,9 +120,7 @@ def list_audit(
 ) -> list[dict[str, object]]:
     """Newest entries first, of every tenant and the platform."""
     with platform.database.read() as session:
-        entries = audit.list_entries(
-            session, tenant_slug=None, limit=limit, before_seq=before_seq
-        )
+        entries = audit.list_entries(session, tenant_slug=None, limit=limit, before_seq=before_seq)
         return [audit_public(entry) for entry in entries]
 
 

@@ -103,6 +103,7 @@ def login(
             tenant=tenant,
             principal=principal,
             ttl_seconds=platform.settings.session_ttl_seconds,
+            pepper=platform.settings.token_pepper,
             roles=identity.roles if identity.via == "oidc" else None,
         )
         audit.record(
@@ -141,17 +142,21 @@ def _login_principal(session: Session, identity: Identity, tenant: TenantRef) ->
     )
 
 
-@router.delete(
-    "/auth/session", status_code=status.HTTP_204_NO_CONTENT, summary="Log out"
-)
-def logout(request: Request, platform: PlatformDep, identity: ViewerDep, tenant: TenantDep) -> Response:
+@router.delete("/auth/session", status_code=status.HTTP_204_NO_CONTENT, summary="Log out")
+def logout(
+    request: Request, platform: PlatformDep, identity: ViewerDep, tenant: TenantDep
+) -> Response:
     """Ends the browser session of this cookie (needs the CSRF header like every write)."""
     token = request.cookies.get(sessions.COOKIE_NAME)
     with platform.database.write() as session:
         if token:
-            sessions.close_session(session, token)
+            sessions.close_session(session, token, platform.settings.token_pepper)
         audit.record(
-            session, actor=identity.actor, action="logout", target="session", tenant_slug=tenant.slug
+            session,
+            actor=identity.actor,
+            action="logout",
+            target="session",
+            tenant_slug=tenant.slug,
         )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(sessions.COOKIE_NAME, path=f"/{tenant.slug}")
@@ -267,6 +272,7 @@ def create_key(
             label=body.label,
             expires_at=body.expires_at,
             actor=admin.actor,
+            pepper=platform.settings.token_pepper,
         )
         public = keys.to_public(issued.key)
     response.headers["Location"] = f"/{tenant.slug}/admin/keys/{public.key_id}"
@@ -275,7 +281,9 @@ def create_key(
 
 
 @router.get("/admin/keys/{key_id}", summary="Show an API key")
-def show_key(key_id: str, platform: PlatformDep, tenant: TenantDep, _admin: AdminDep) -> ApiKeyPublic:
+def show_key(
+    key_id: str, platform: PlatformDep, tenant: TenantDep, _admin: AdminDep
+) -> ApiKeyPublic:
     """One key's metadata."""
     with platform.database.read() as session:
         return keys.to_public(keys.get_key(session=session, tenant=tenant, key_id=key_id))

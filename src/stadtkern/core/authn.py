@@ -38,9 +38,15 @@ class Authenticator:
     """Turns credentials into an Identity for a tenant (or for the platform)."""
 
     def __init__(
-        self, *, database: Database, limiter: FailureLimiter, oidc: OidcVerifier | None
+        self,
+        *,
+        database: Database,
+        limiter: FailureLimiter,
+        oidc: OidcVerifier | None,
+        pepper: bytes,
     ) -> None:
         self.database = database
+        self.pepper = pepper
         self.limiter = limiter
         self.oidc = oidc
 
@@ -68,7 +74,7 @@ class Authenticator:
     def identify_key(self, token: str, tenant: TenantRef | None) -> Identity:
         """The identity behind an API key token; raises Unauthenticated when it is not live."""
         with self.database.read() as session:
-            found = keys.verify_token(session, token)
+            found = keys.verify_token(session, token, self.pepper)
             if found is None:
                 raise Unauthenticated("the API key is unknown, expired or revoked")
             key, principal = found
@@ -105,7 +111,7 @@ class Authenticator:
     def _session(self, credentials: Credentials, tenant: TenantRef | None) -> Identity:
         token = credentials.session_cookie or ""
         with self.database.read() as session:
-            found = sessions.find_session(session, token)
+            found = sessions.find_session(session, token, self.pepper)
             if found is None:
                 raise Unauthenticated("the session has expired; please log in again")
             browser_session, principal = found

@@ -29,9 +29,13 @@ class IssuedKey:
     token: str
 
 
-def _digest(secret: str) -> bytes:
-    # The secret has 256 bits of entropy, so a fast hash suffices: no dictionary to attack.
-    return hashlib.sha256(secret.encode()).digest()
+def token_digest(pepper: bytes, secret: str) -> bytes:
+    """The stored form of a secret: HMAC-SHA-256 under the platform's secret key.
+
+    The secrets have 256 bits of entropy, so a fast hash suffices (no dictionary to attack);
+    the key means that write access to the database alone cannot mint a working key.
+    """
+    return hmac.new(pepper, secret.encode(), hashlib.sha256).digest()
 
 
 def split_token(token: str) -> tuple[str, str] | None:
@@ -63,6 +67,7 @@ def issue_key(
     label: str,
     expires_at: datetime | None,
     actor: str,
+    pepper: bytes,
 ) -> IssuedKey:
     """Create a key for a principal; the returned token is the only copy of the secret."""
     if expires_at is not None and expires_at <= utcnow():
@@ -71,7 +76,7 @@ def issue_key(
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
         key_id=key_id,
-        secret_hash=_digest(secret),
+        secret_hash=token_digest(pepper, secret),
         principal_id=principal.id,
         tenant_id=principal.tenant_id,
         label=label,
@@ -90,7 +95,7 @@ def issue_key(
     return IssuedKey(key=key, token=f"{PREFIX}_{key_id}_{secret}")
 
 
-def verify_token(session: Session, token: str) -> tuple[ApiKey, Principal] | None:
+def verify_token(session: Session, token: str, pepper: bytes) -> tuple[ApiKey, Principal] | None:
     """The live key and enabled principal behind a token, or None."""
     parts = split_token(token)
     if parts is None:
@@ -102,10 +107,12 @@ def verify_token(session: Session, token: str) -> tuple[ApiKey, Principal] | Non
         .where(ApiKey.key_id == key_id)
     ).first()
     if row is None:
-        _digest(secret)  # same work as a hit, so timing does not reveal which key ids exist
+        token_digest(
+            pepper, secret
+        )  # same work as a hit, so timing does not reveal which key ids exist
         return None
     key, principal = row
-    if not hmac.compare_digest(key.secret_hash, _digest(secret)):
+    if not hmac.compare_digest(key.secret_hash, token_digest(pepper, secret)):
         return None
     now = utcnow()
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):

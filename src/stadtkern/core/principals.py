@@ -35,7 +35,9 @@ def _check_roles(roles: Sequence[str], catalogue: dict[str, str]) -> list[str]:
 
 def roles_of(session: Session, principal_id: int) -> frozenset[str]:
     """The roles granted to a principal."""
-    return frozenset(session.scalars(select(RoleGrant.role).where(RoleGrant.principal_id == principal_id)))
+    return frozenset(
+        session.scalars(select(RoleGrant.role).where(RoleGrant.principal_id == principal_id))
+    )
 
 
 def to_public(session: Session, principal: Principal) -> PrincipalPublic:
@@ -64,7 +66,9 @@ def create_principal(
     tenant_id = None if tenant is None else tenant.id
     taken = session.scalar(
         select(Principal.id).where(
-            Principal.tenant_id.is_(None) if tenant_id is None else Principal.tenant_id == tenant_id,
+            Principal.tenant_id.is_(None)
+            if tenant_id is None
+            else Principal.tenant_id == tenant_id,
             Principal.name == principal_create.name,
         )
     )

@@ -15,7 +15,7 @@ class FailureLimiter:
     """Allows `limit` failures per client within `window` seconds, then refuses until they age.
 
     It lives in the process: with several platform processes each counts for itself, which
-    still bounds guessing to limit × processes per window (documented in operations.md).
+    still bounds guessing to limit times processes per window (documented in operations.md).
     """
 
     def __init__(

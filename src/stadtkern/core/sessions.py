@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from stadtkern.core.keys import token_digest
 from stadtkern.core.models import BrowserSession, Principal
 from stadtkern.core.refs import TenantRef
 from stadtkern.db.base import utcnow
@@ -27,22 +27,19 @@ class OpenedSession:
     row: BrowserSession
 
 
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
 def open_session(
     *,
     session: Session,
     tenant: TenantRef,
     principal: Principal,
     ttl_seconds: int,
+    pepper: bytes,
     roles: frozenset[str] | None = None,
 ) -> OpenedSession:
     """Start a browser session; `roles` fixes the roles of an identity-provider login."""
     token = secrets.token_urlsafe(32)
     row = BrowserSession(
-        token_hash=_digest(token),
+        token_hash=token_digest(pepper, token),
         csrf_token=secrets.token_urlsafe(24),
         principal_id=principal.id,
         tenant_id=tenant.id,
@@ -54,12 +51,14 @@ def open_session(
     return OpenedSession(token=token, row=row)
 
 
-def find_session(session: Session, token: str) -> tuple[BrowserSession, Principal] | None:
+def find_session(
+    session: Session, token: str, pepper: bytes
+) -> tuple[BrowserSession, Principal] | None:
     """The live session behind a cookie value and its enabled principal, or None."""
     row = session.execute(
         select(BrowserSession, Principal)
         .join(Principal, Principal.id == BrowserSession.principal_id)
-        .where(BrowserSession.token_hash == _digest(token))
+        .where(BrowserSession.token_hash == token_digest(pepper, token))
     ).first()
     if row is None:
         return None
@@ -74,9 +73,11 @@ def csrf_matches(browser_session: BrowserSession, presented: str | None) -> bool
     return presented is not None and hmac.compare_digest(browser_session.csrf_token, presented)
 
 
-def close_session(session: Session, token: str) -> None:
+def close_session(session: Session, token: str, pepper: bytes) -> None:
     """End a session (logout)."""
-    session.execute(delete(BrowserSession).where(BrowserSession.token_hash == _digest(token)))
+    session.execute(
+        delete(BrowserSession).where(BrowserSession.token_hash == token_digest(pepper, token))
+    )
 
 
 def purge_expired(session: Session) -> int:

@@ -50,9 +50,7 @@ def _boundary(data: dict[str, Any] | None) -> BaseGeometry | None:
     if data is None:
         return None
     try:
-        return geometry_from_geojson(
-            data, allowed=("MultiPolygon",), promote_to_multi=True
-        )
+        return geometry_from_geojson(data, allowed=("MultiPolygon",), promote_to_multi=True)
     except GeometryError as exc:
         raise InvalidInput(f"boundary: {exc}") from exc
 

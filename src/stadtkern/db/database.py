@@ -81,7 +81,7 @@ class Database:
                 lock.release()
 
     def write_lock(self) -> AbstractContextManager[object]:
-        """The writer's lock on SQLite (for DDL and bulk work outside `write`); a no-op elsewhere."""
+        """The writer lock on SQLite (for DDL and bulk work outside `write`); no-op elsewhere."""
         return self._write_lock if self._write_lock is not None else nullcontext()
 
     @contextmanager

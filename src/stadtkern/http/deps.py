@@ -103,7 +103,7 @@ def require_platform_admin(
 
 
 def module_enabled(name: str) -> Callable[..., None]:
-    """A dependency that hides a module's tenant routes from tenants that have not switched it on."""
+    """Hide a module's tenant routes from tenants that have not switched it on."""
 
     def dependency(tenant: TenantDep) -> None:
         if not tenant.has_module(name):

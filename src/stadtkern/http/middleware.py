@@ -22,8 +22,12 @@ class BodyTooLarge(Exception):
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
     body = json.dumps(
-        {"type": TYPE_BASE + title.lower().replace(" ", "-"), "title": title, "status": status,
-         "detail": detail}
+        {
+            "type": TYPE_BASE + title.lower().replace(" ", "-"),
+            "title": title,
+            "status": status,
+            "detail": detail,
+        }
     ).encode()
     await send(
         {

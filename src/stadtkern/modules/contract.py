@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
@@ -50,7 +50,7 @@ class TopicHandler:
     qos: int = 1
 
 
-BackgroundTask = Callable[[], Awaitable[None]]
+BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -64,7 +64,7 @@ class ModuleContext:
 
 @runtime_checkable
 class StadtkernModule(Protocol):
-    """The contract: name, settings, HTTP routers, MQTT handlers, migrations, roles, tasks, hooks."""
+    """The contract: name, settings, routers, MQTT handlers, migrations, roles, tasks, hooks."""
 
     name: str
     title: str

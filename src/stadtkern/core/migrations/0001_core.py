@@ -46,7 +46,9 @@ def upgrade() -> None:
     op.create_table(
         "principal",
         _id(),
-        sa.Column("tenant_id", BigId, sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=True),
+        sa.Column(
+            "tenant_id", BigId, sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=True
+        ),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("subject", sa.String(255), nullable=True),
@@ -73,7 +75,9 @@ def upgrade() -> None:
         sa.Column(
             "principal_id", BigId, sa.ForeignKey("principal.id", ondelete="CASCADE"), nullable=False
         ),
-        sa.Column("tenant_id", BigId, sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=True),
+        sa.Column(
+            "tenant_id", BigId, sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=True
+        ),
         sa.Column("label", sa.String(200), nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("expires_at", UtcDateTime, nullable=True),
@@ -91,7 +95,9 @@ def upgrade() -> None:
         sa.Column(
             "principal_id", BigId, sa.ForeignKey("principal.id", ondelete="CASCADE"), nullable=False
         ),
-        sa.Column("tenant_id", BigId, sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "tenant_id", BigId, sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("roles", sa.JSON, nullable=True),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("expires_at", UtcDateTime, nullable=False),

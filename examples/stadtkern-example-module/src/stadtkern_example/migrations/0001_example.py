@@ -22,7 +22,9 @@ def upgrade() -> None:
     op.create_table(
         "example_greeting",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
-        sa.Column("tenant_id", BigId, sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "tenant_id", BigId, sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("text", sa.String(200), nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
     )
