@@ -108,7 +108,9 @@ def check_current(database: Database, modules: Sequence[StadtkernModule] | None 
     """Raise SchemaOutOfDate unless every module's branch is at its head."""
     stale = [state for state in branch_states(database, modules) if not state.is_current]
     if stale:
-        detail = ", ".join(f"{s.module} at {s.current or 'nothing'} (needs {s.head})" for s in stale)
+        detail = ", ".join(
+            f"{s.module} at {s.current or 'nothing'} (needs {s.head})" for s in stale
+        )
         raise SchemaOutOfDate(
             f"the database schema is out of date: {detail}. Run `stadtkern db upgrade`."
         )
