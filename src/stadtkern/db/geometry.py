@@ -72,6 +72,10 @@ class Geometry(TypeDecorator[BaseGeometry]):
             return None
         if not isinstance(value, BaseGeometry):
             raise TypeError(f"expected a shapely geometry, got {type(value).__name__}")
+        # PostGIS refuses a mismatched type in geometry(type, 4326); checking here gives
+        # SQLite the same rule and both backends the same error.
+        if self.geometry_type != "GEOMETRY" and value.geom_type.upper() != self.geometry_type:
+            raise TypeError(f"expected a {self.geometry_type} geometry, got {value.geom_type}")
         return bytes(shapely.to_wkb(value, output_dimension=2))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> BaseGeometry | None:
