@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from stadtkern.cli import app
@@ -221,3 +223,28 @@ def test_config_check_reads_toml_and_reports_errors(
     assert bad.exit_code == 2
     assert "PORT" in bad.output
     assert "UNKNOWN" in bad.output
+
+
+def test_audit_verify_reports_tampering(
+    make_database: Callable[[str], Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = make_database("sqlite")
+    migrations.upgrade(database)
+    monkeypatch.setenv("STADTKERN_DATABASE_URL", database.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("STADTKERN_DEV_MODE", "true")
+    for index in range(3):
+        created = runner.invoke(
+            app, ["tenant", "create", f"town-{index}", "--name", "X", "--ars", "073120000000"]
+        )
+        assert created.exit_code == 0, created.output
+    intact = runner.invoke(app, ["audit", "verify"], env={"COLUMNS": "200"})
+    assert intact.exit_code == 0, intact.output
+    assert "3 entries" in intact.output
+    with database.write() as session:
+        session.execute(text("DROP TRIGGER audit_entry_no_update"))
+        session.execute(text("UPDATE audit_entry SET actor = 'someone else' WHERE seq = 2"))
+    broken = runner.invoke(app, ["audit", "verify"], env={"COLUMNS": "200"})
+    assert broken.exit_code == 1
+    assert "changed" in broken.output
+    bad_head = runner.invoke(app, ["audit", "verify", "--expected-head", "3:abc"])
+    assert bad_head.exit_code == 2

@@ -37,6 +37,7 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_config=None,
+            access_log=False,  # the platform logs each request itself, with its request id
             timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         )
     except SchemaOutOfDate as exc:

@@ -46,3 +46,5 @@ def configure(*, level: str, json_format: bool) -> None:
     # amqtt logs every packet at INFO; the platform's own log says what matters.
     logging.getLogger("amqtt").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    # Readiness checks read the schema revision; Alembic would log each of them.
+    logging.getLogger("alembic.runtime.migration").setLevel(max(logging.WARNING, root.level))
