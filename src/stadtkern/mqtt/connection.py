@@ -1,0 +1,128 @@
+"""Where the broker is and how the platform's paho client is built: URL, TLS, reconnect delays."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from stadtkern.settings import MqttSettings
+
+DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+EMBEDDED = "embedded"
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    """Host, port, TLS and credentials of the broker, parsed from the settings."""
+
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+
+def broker_address(settings: MqttSettings) -> BrokerAddress:
+    """Parse `settings.url`; 'embedded' means the in-process broker at `embedded_bind`."""
+    if settings.url == EMBEDDED:
+        host, port = split_bind(settings.embedded_bind)
+        return BrokerAddress(host=host, port=port)
+    parts = urlsplit(settings.url)
+    if parts.scheme not in DEFAULT_PORTS:
+        raise ValueError(
+            f"MQTT URL must be 'embedded', mqtt://host[:port] or mqtts://host[:port]; "
+            f"got scheme {parts.scheme!r}"
+        )
+    if not parts.hostname:
+        raise ValueError("MQTT URL has no host")
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError as exc:
+        raise ValueError(f"MQTT URL has an invalid port: {exc}") from exc
+    return BrokerAddress(
+        host=parts.hostname,
+        port=port,
+        tls=parts.scheme == "mqtts",
+        username=unquote(parts.username) if parts.username is not None else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+    )
+
+
+def split_bind(bind: str) -> tuple[str, int]:
+    """Host to connect to and port of a listener address such as '127.0.0.1:1884' or '[::]:1884'."""
+    host, separator, port_text = bind.rpartition(":")
+    if not separator or not port_text.isdigit() or not 0 < int(port_text) < 65_536:
+        raise ValueError(f"listener address {bind!r} must look like host:port")
+    host = host.strip("[]")
+    # A wildcard listener is reached through loopback.
+    wildcard = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104
+    return wildcard.get(host, host), int(port_text)
+
+
+def new_client(settings: MqttSettings, address: BrokerAddress) -> paho.Client:
+    """A paho client with a persistent session (MQTT 3.1.1, clean_session=False, manual acks)."""
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=settings.client_id,
+        clean_session=False,
+        protocol=paho.MQTTv311,
+        manual_ack=True,
+    )
+    client.on_log = _log_paho
+    if address.username is not None:
+        client.username_pw_set(address.username, address.password)
+    if address.tls:
+        client.tls_set(
+            ca_certs=str(settings.ca_file) if settings.ca_file else None,
+            certfile=str(settings.cert_file) if settings.cert_file else None,
+            keyfile=str(settings.key_file) if settings.key_file else None,
+        )
+        client.tls_insecure_set(settings.tls_insecure)
+    # The outbox keeps its own in-flight window; paho must never refuse or hold back a publish.
+    client.max_inflight_messages_set(settings.inflight)
+    client.max_queued_messages_set(0)
+    return client
+
+
+_paho_logger = logging.getLogger("stadtkern.mqtt.paho")
+_PAHO_LEVELS: dict[int, int] = {
+    paho.MQTT_LOG_ERR: logging.ERROR,
+    paho.MQTT_LOG_WARNING: logging.WARNING,
+    paho.MQTT_LOG_NOTICE: logging.INFO,
+    paho.MQTT_LOG_INFO: logging.INFO,
+}
+
+
+def _log_paho(_client: paho.Client, _userdata: object, level: int, text: str) -> None:
+    # paho 2.2 reports its idle network loop ("Client is not connected") as an error on every
+    # reconnect attempt and after every clean disconnect; it is part of normal operation.
+    if text.startswith("Client is not connected"):
+        _paho_logger.debug("%s", text)
+    else:
+        _paho_logger.log(_PAHO_LEVELS.get(level, logging.DEBUG), "%s", text)
+
+
+class Backoff:
+    """Exponential reconnect delays with jitter, never below the floor nor above the ceiling."""
+
+    def __init__(self, minimum: float, maximum: float, rng: random.Random | None = None) -> None:
+        self.minimum = minimum
+        self.maximum = max(minimum, maximum)
+        self._failures = 0
+        # Jitter only spreads reconnects of many clients; it needs no cryptographic randomness.
+        self._rng = rng or random.Random()  # noqa: S311
+
+    def next_delay(self) -> float:
+        """The delay before the next attempt; grows with every failure since the last reset."""
+        ceiling = min(self.maximum, self.minimum * 2 ** min(self._failures, 32))
+        self._failures += 1
+        return self._rng.uniform(self.minimum, ceiling)
+
+    def reset(self) -> None:
+        """Start again from the floor after a successful connection."""
+        self._failures = 0
