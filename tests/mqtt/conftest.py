@@ -14,7 +14,13 @@ import pytest
 
 from stadtkern.db import Database, migrations
 from stadtkern.mqtt import EmbeddedBroker
-from tests.conftest import free_port, unavailable
+from tests.conftest import (
+    BACKENDS,
+    create_pg_database,
+    drop_pg_database,
+    free_port,
+    unavailable,
+)
 
 BROKERS = ("embedded", "mosquitto")
 
@@ -96,6 +102,30 @@ def start_broker(broker_kind: str, tmp_path: Path) -> StartBroker:
         return running_broker(broker_kind, port, tmp_path)
 
     return start
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def outbox_database(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Database]:
+    """A migrated database of our own per backend.
+
+    The outbox is one table for the whole installation and every running MqttService delivers
+    all of its rows; the session's shared database also serves the platform of the API tests,
+    whose service would deliver (and delete) our rows to its own broker.
+    """
+    pg_url = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('outbox') / 'stadtkern.sqlite'}"
+    else:
+        pg_url = url = create_pg_database()
+    database = Database(url)
+    migrations.upgrade(database)
+    yield database
+    database.dispose()
+    if pg_url:
+        drop_pg_database(pg_url)
 
 
 @pytest.fixture(scope="session")

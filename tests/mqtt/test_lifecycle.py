@@ -30,13 +30,13 @@ async def no_tenant(_slug: str) -> None:
 
 
 async def test_start_returns_while_the_broker_is_down_and_connects_later(
-    start_broker: StartBroker, database: Database
+    start_broker: StartBroker, outbox_database: Database
 ) -> None:
     port, slug = free_port(), unique("kl")
     registry = CollectorRegistry()
     service = MqttService(
         settings=settings_for(f"mqtt://127.0.0.1:{port}"),
-        database=database,
+        database=outbox_database,
         resolve_tenant=no_tenant,
         handlers=(),
         registry=registry,

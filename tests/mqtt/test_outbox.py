@@ -31,11 +31,11 @@ def make_service(
 
 
 async def test_publish_reaches_a_subscriber_with_the_tenant_prefix(
-    broker_url: str, database: Database
+    broker_url: str, outbox_database: Database
 ) -> None:
     slug, level = unique("kl"), unique("health")
     registry = CollectorRegistry()
-    service = make_service(broker_url, database, registry)
+    service = make_service(broker_url, outbox_database, registry)
     async with Subscriber(broker_url, [f"{slug}/#", f"_platform/{level}/#"]) as subscriber:
         await service.start()
         try:
@@ -52,45 +52,45 @@ async def test_publish_reaches_a_subscriber_with_the_tenant_prefix(
             assert (await subscriber.next()).topic == f"_platform/{level}/broker"
         finally:
             await service.stop(timeout=10)
-    assert outbox_topics(database, f"{slug}/") == []
-    assert outbox_topics(database, f"_platform/{level}/") == []
+    assert outbox_topics(outbox_database, f"{slug}/") == []
+    assert outbox_topics(outbox_database, f"_platform/{level}/") == []
     assert registry.get_sample_value("stadtkern_mqtt_published_total") == 2
     assert registry.get_sample_value("stadtkern_mqtt_connected") == 0
 
 
 async def test_enqueue_is_part_of_the_callers_transaction(
-    broker_url: str, database: Database
+    broker_url: str, outbox_database: Database
 ) -> None:
     slug = unique("kl")
-    service = make_service(broker_url, database)
+    service = make_service(broker_url, outbox_database)
     async with Subscriber(broker_url, [f"{slug}/#"]) as subscriber:
         await service.start()
         try:
 
             def enqueue_then_fail() -> None:
-                with database.write() as session:
+                with outbox_database.write() as session:
                     service.enqueue(session, tenant=tenant_ref(slug), topic="lost", payload=b"0")
                     raise RuntimeError("rolled back")
 
             with pytest.raises(RuntimeError, match="rolled back"):
                 enqueue_then_fail()
-            with database.write() as session:
+            with outbox_database.write() as session:
                 service.enqueue(session, tenant=tenant_ref(slug), topic="kept", payload=b"1")
             message = await subscriber.next()
             assert (message.topic, message.payload) == (f"{slug}/kept", b"1")
         finally:
             await service.stop(timeout=10)
-    assert outbox_topics(database, f"{slug}/") == []
+    assert outbox_topics(outbox_database, f"{slug}/") == []
 
 
 async def test_unacknowledged_publishes_survive_a_restart(
-    broker_kind: str, start_broker: StartBroker, database: Database
+    broker_kind: str, start_broker: StartBroker, outbox_database: Database
 ) -> None:
     slug, port = unique("kl"), free_port()
     # Nothing listens on the port yet; for the embedded kind this also exercises url="embedded".
     url = "embedded" if broker_kind == "embedded" else f"mqtt://127.0.0.1:{port}"
     options = {"embedded_bind": f"127.0.0.1:{port}"}
-    first = make_service(url, database, **options)
+    first = make_service(url, outbox_database, **options)
     await first.start()
     try:
         assert not first.connected
@@ -101,10 +101,10 @@ async def test_unacknowledged_publishes_survive_a_restart(
     finally:
         await first.stop(timeout=0.2)
     expected = [f"{slug}/n/{number}" for number in range(3)]
-    assert outbox_topics(database, f"{slug}/") == expected
+    assert outbox_topics(outbox_database, f"{slug}/") == expected
 
     async with start_broker(port) as broker_url, Subscriber(broker_url, [f"{slug}/#"]) as sub:
-        second = make_service(url, database, **options)
+        second = make_service(url, outbox_database, **options)
         await second.start()
         try:
             received = [(await sub.next()).topic for _ in expected]
@@ -114,7 +114,7 @@ async def test_unacknowledged_publishes_survive_a_restart(
         assert received == expected  # Mosquitto keeps the order of one publisher's messages
     else:
         assert sorted(received) == expected  # amqtt forwards every message in a task of its own
-    assert outbox_topics(database, f"{slug}/") == []
+    assert outbox_topics(outbox_database, f"{slug}/") == []
 
 
 async def test_publish_refuses_invalid_topics_before_writing(

@@ -75,7 +75,7 @@ def branch_states(
     """The current and newest revision of every module's branch."""
     modules = discover_modules() if modules is None else modules
     script = ScriptDirectory.from_config(_config(modules))
-    with database.write_engine.connect() as connection:
+    with database.read_engine.connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())
     applied = _applied_revisions(script, current)
     states = []
