@@ -30,7 +30,9 @@ def serve(
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     url = settings.public_url or f"http://{settings.host}:{settings.port}"
-    console.print(f"Stadtkern listens on [bold]{url}[/bold]  (health: {url}/healthz)")
+    console.print(
+        f"Stadtkern listens on [bold]{url}[/bold]  (health: {url}/healthz)", soft_wrap=True
+    )
     try:
         uvicorn.run(
             app,
