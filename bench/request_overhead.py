@@ -20,16 +20,9 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import (
-    create_pg_database,
-    drop_pg_database,
-    free_port,
-    issue_token,
-    make_settings,
-)
+from tests.conftest import free_port, issue_token, make_settings, migrated_database
 
 from stadtkern.app import create_app
-from stadtkern.db import Database, migrations
 
 
 def _timed(client: TestClient, path: str, headers: dict[str, str], count: int) -> list[float]:
@@ -56,14 +49,11 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
-    pg_url = None
-    with tempfile.TemporaryDirectory() as directory:
-        if args.backend == "sqlite":
-            url = f"sqlite:///{Path(directory) / 'bench.sqlite'}"
-        else:
-            pg_url = url = create_pg_database()
-        database = Database(url)
-        migrations.upgrade(database)
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        migrated_database(args.backend, Path(directory)) as database,
+    ):
+        url = database.url.render_as_string(hide_password=False)
         settings = make_settings(url, f"mqtt://127.0.0.1:{free_port()}")
         with TestClient(create_app(settings)) as client:
             admin_key = issue_token(database, tenant=None, roles=["platform_admin"])
@@ -86,9 +76,6 @@ def main() -> None:
                 _timed(client, "/kaiserslautern/auth/whoami", headers, args.requests),
             )
             print(f"tenancy + authentication add {subject - baseline:.3f} ms per request (median)")
-        database.dispose()
-    if pg_url:
-        drop_pg_database(pg_url)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,23 +107,31 @@ def make_database(tmp_path: Path) -> Iterator[Callable[[str], Database]]:
             drop_pg_database(pg_url)
 
 
+@contextmanager
+def migrated_database(backend: str, directory: Path) -> Iterator[Database]:
+    """A fresh, migrated database on a backend (SQLite inside `directory`); dropped after."""
+    pg_url = None
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / 'stadtkern.sqlite'}"
+    else:
+        pg_url = url = create_pg_database()
+    database = Database(url)
+    try:
+        migrations.upgrade(database)
+        yield database
+    finally:
+        database.dispose()
+        if pg_url:
+            drop_pg_database(pg_url)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Database]:
     """A migrated database per backend, shared by a test session; tests isolate by tenant."""
-    backend = request.param
-    pg_url = None
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'stadtkern.sqlite'}"
-    else:
-        pg_url = url = create_pg_database()
-    db = Database(url)
-    migrations.upgrade(db)
-    yield db
-    db.dispose()
-    if pg_url:
-        drop_pg_database(pg_url)
+    with migrated_database(request.param, tmp_path_factory.mktemp("db")) as shared:
+        yield shared
 
 
 def unique_slug(prefix: str = "t") -> str:
