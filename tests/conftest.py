@@ -23,8 +23,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from stadtkern.app import create_app
-from stadtkern.core import keys, principals, tenants
-from stadtkern.core.schemas import PrincipalCreate, TenantCreate
+from stadtkern.core import accounts, tenants
+from stadtkern.core.schemas import TenantCreate
 from stadtkern.db import Database, migrations
 from stadtkern.modules import discover_modules
 from stadtkern.settings import MqttSettings, Settings
@@ -207,25 +207,12 @@ def client(database: Database, mosquitto_url: str) -> Iterator[TestClient]:
 def issue_token(database: Database, *, tenant: str | None, roles: list[str]) -> str:
     """A key for a new machine account with these roles (platform admin when tenant is None)."""
     with database.write() as session:
-        ref = None
-        catalogue = principals.platform_catalogue()
-        if tenant is not None:
-            ref = tenants.to_ref(tenants.get_tenant(session=session, slug=tenant))
-            catalogue = principals.role_catalogue(discover_modules(None), ref)
-        principal = principals.create_principal(
+        issued = accounts.create_machine_account(
             session=session,
-            tenant=ref,
-            principal_create=PrincipalCreate(
-                name=f"test-{secrets.token_hex(4)}", kind="service", roles=roles
-            ),
-            catalogue=catalogue,
-            actor="test",
-        )
-        issued = keys.issue_key(
-            session=session,
-            principal=principal,
-            tenant=ref,
-            label="test",
+            tenant_slug=tenant,
+            name=f"test-{secrets.token_hex(4)}",
+            roles=roles,
+            installed=discover_modules(None),
             expires_at=None,
             actor="test",
             pepper=TEST_PEPPER,

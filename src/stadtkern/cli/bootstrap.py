@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from stadtkern.cli.common import CLI_ACTOR, console, database, err, load_settings
-from stadtkern.core import keys, principals
+from stadtkern.core.accounts import create_machine_account
 from stadtkern.core.models import Principal, RoleGrant
 from stadtkern.core.roles import PLATFORM_ADMIN
-from stadtkern.core.schemas import PrincipalCreate
+from stadtkern.modules import discover_modules
 
 
 def bootstrap() -> None:
@@ -25,20 +25,12 @@ def bootstrap() -> None:
                 "platform administrator exists; create more keys with `stadtkern key create`"
             )
             return
-        principal = principals.create_principal(
+        issued = create_machine_account(
             session=session,
-            tenant=None,
-            principal_create=PrincipalCreate(
-                name="platform-admin", kind="service", roles=[PLATFORM_ADMIN]
-            ),
-            catalogue=principals.platform_catalogue(),
-            actor=CLI_ACTOR,
-        )
-        issued = keys.issue_key(
-            session=session,
-            principal=principal,
-            tenant=None,
-            label="bootstrap",
+            tenant_slug=None,
+            name="platform-admin",
+            roles=[PLATFORM_ADMIN],
+            installed=discover_modules(None),
             expires_at=None,
             actor=CLI_ACTOR,
             pepper=load_settings().token_pepper,

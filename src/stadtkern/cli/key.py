@@ -9,10 +9,9 @@ import typer
 from rich.table import Table
 
 from stadtkern.cli.common import CLI_ACTOR, console, database, err, fail, load_settings
-from stadtkern.core import keys, principals, tenants
-from stadtkern.core.refs import TenantRef
+from stadtkern.core import keys, tenants
+from stadtkern.core.accounts import create_machine_account
 from stadtkern.core.roles import PLATFORM_ADMIN
-from stadtkern.core.schemas import PrincipalCreate
 from stadtkern.db.base import utcnow
 from stadtkern.errors import StadtkernError
 from stadtkern.modules import discover_modules
@@ -41,27 +40,15 @@ def create(
         err.print("[red]give at least one --role[/red]")
         raise typer.Exit(2)
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    account = name or f"key-{'-'.join(roles)}-{utcnow():%Y%m%d%H%M%S}"
     try:
         with database() as db, db.write() as session:
-            ref: TenantRef | None = None
-            if tenant is not None:
-                ref = tenants.to_ref(tenants.get_tenant(session=session, slug=tenant))
-                catalogue = principals.role_catalogue(discover_modules(None), ref)
-            else:
-                catalogue = principals.platform_catalogue()
-            account = name or f"key-{'-'.join(roles)}-{utcnow():%Y%m%d%H%M%S}"
-            principal = principals.create_principal(
+            issued = create_machine_account(
                 session=session,
-                tenant=ref,
-                principal_create=PrincipalCreate(name=account, kind="service", roles=roles),
-                catalogue=catalogue,
-                actor=CLI_ACTOR,
-            )
-            issued = keys.issue_key(
-                session=session,
-                principal=principal,
-                tenant=ref,
-                label=account,
+                tenant_slug=tenant,
+                name=account,
+                roles=roles,
+                installed=discover_modules(None),
                 expires_at=expires_at,
                 actor=CLI_ACTOR,
                 pepper=load_settings().token_pepper,
