@@ -7,6 +7,7 @@ the one exception is ST_DWithinSphere, which PostGIS spells as ST_DWithin on geo
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from shapely.geometry import Point
+from shapely.geometry import GeometryCollection, LineString, MultiLineString, Point
 from shapely.geometry.base import BaseGeometry
 
 # The radius PostGIS uses for geography on a sphere (ST_DistanceSphere, use_spheroid=false):
@@ -178,6 +179,54 @@ def _dwithin_sphere(column: Any, query: Any, metres: Any) -> int | None:
     return None if distance is None else int(distance <= float(metres))
 
 
+def _relation(
+    test: Callable[[BaseGeometry, BaseGeometry], Any],
+) -> Callable[[Any, Any], int | None]:
+    def relation(left: Any, right: Any) -> int | None:
+        a, b = _geometry(left), _geometry(right)
+        if a is None or b is None:
+            return None
+        return int(bool(test(a, b)))
+
+    return relation
+
+
+def _relate(left: Any, right: Any, pattern: Any) -> int | None:
+    a, b = _geometry(left), _geometry(right)
+    if a is None or b is None or pattern is None:
+        return None
+    return int(bool(shapely.relate_pattern(a, b, str(pattern))))
+
+
+def length_sphere(geometry: BaseGeometry) -> float:
+    """Length in metres of a geometry's lines along great circles; 0 for points and areas."""
+    if isinstance(geometry, LineString):
+        coordinates = list(geometry.coords)
+        return sum(
+            great_circle_m(x1, y1, x2, y2)
+            for (x1, y1, *_), (x2, y2, *_) in itertools.pairwise(coordinates)
+        )
+    if isinstance(geometry, MultiLineString | GeometryCollection):
+        return sum(length_sphere(part) for part in geometry.geoms)
+    return 0.0
+
+
+def _length_sphere(value: Any) -> float | None:
+    geometry = _geometry(value)
+    return None if geometry is None else length_sphere(geometry)
+
+
+def _simple_case(change: Callable[[str], str]) -> Callable[[Any], str | None]:
+    # PostgreSQL maps character by character; Python's full mapping turns ß into SS.
+    def apply(value: Any) -> str | None:
+        if value is None:
+            return None
+        text = str(value)
+        return "".join(mapped if len(mapped := change(c)) == 1 else c for c in text)
+
+    return apply
+
+
 FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "ST_GeomFromWKB": (-1, _geom_from_wkb),
     "ST_AsBinary": (1, _as_binary),
@@ -191,6 +240,17 @@ FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "ST_Contains": (2, _predicate(lambda row, query: shapely.within(query, row))),
     "ST_DistanceSphere": (2, _distance_sphere),
     "ST_DWithinSphere": (3, _dwithin_sphere),
+    # DE-9IM relations and lengths for the SensorThings $filter functions.
+    "ST_Equals": (2, _relation(shapely.equals)),
+    "ST_Disjoint": (2, _relation(shapely.disjoint)),
+    "ST_Touches": (2, _relation(shapely.touches)),
+    "ST_Overlaps": (2, _relation(shapely.overlaps)),
+    "ST_Crosses": (2, _relation(shapely.crosses)),
+    "ST_Relate": (3, _relate),
+    "ST_LengthSphere": (1, _length_sphere),
+    # Case mapping character by character, as PostgreSQL does (ß stays ß).
+    "stadtkern_lower": (1, _simple_case(str.lower)),
+    "stadtkern_upper": (1, _simple_case(str.upper)),
 }
 
 
