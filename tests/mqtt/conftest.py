@@ -128,6 +128,16 @@ def outbox_database(
         drop_pg_database(pg_url)
 
 
+@pytest.fixture(params=BACKENDS)
+def fresh_database(
+    request: pytest.FixtureRequest, make_database: Callable[[str], Database]
+) -> Database:
+    """A migrated database of this test alone, per backend: no other service touches its rows."""
+    database = make_database(str(request.param))
+    migrations.upgrade(database)
+    return database
+
+
 @pytest.fixture(scope="session")
 def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """A migrated SQLite database for tests whose subject is not the storage."""

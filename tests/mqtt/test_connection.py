@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import random
+import ssl
+from pathlib import Path
 
 import pytest
 
-from stadtkern.mqtt.connection import Backoff, BrokerAddress, broker_address, split_bind
+from stadtkern.mqtt.connection import (
+    Backoff,
+    BrokerAddress,
+    broker_address,
+    split_bind,
+    tls_context,
+)
 from stadtkern.settings import MqttSettings
+from tests.mqtt.pki import make_pki
 
 
 @pytest.mark.parametrize(
@@ -82,3 +91,43 @@ def test_backoff_starts_again_after_a_reset() -> None:
 def test_backoff_with_a_ceiling_below_the_floor_uses_the_floor() -> None:
     backoff = Backoff(2.0, 1.0)
     assert {backoff.next_delay() for _ in range(5)} == {2.0}
+
+
+def test_tls_files_need_an_mqtts_url(tmp_path: Path) -> None:
+    settings = MqttSettings(url="mqtt://broker.example", ca_file=tmp_path / "ca.pem")
+    with pytest.raises(ValueError, match="not mqtts://"):
+        broker_address(settings)
+
+
+def test_tls_context_verifies_the_broker(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path, client_name="platform")
+    context = tls_context(MqttSettings(url="mqtts://broker.example", ca_file=pki.ca))
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+
+
+def test_tls_insecure_skips_only_the_host_name(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path, client_name="platform")
+    settings = MqttSettings(url="mqtts://broker.example", ca_file=pki.ca, tls_insecure=True)
+    context = tls_context(settings)
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert not context.check_hostname
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"ca_file": "missing.pem"}, "cannot be loaded"),
+        ({"cert_file": "missing.pem", "key_file": "missing.key"}, "cannot be loaded"),
+        ({"key_file": "client.key"}, "key_file is set without cert_file"),
+    ],
+)
+def test_unusable_tls_files_are_refused_at_construction(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    settings = MqttSettings(
+        url="mqtts://broker.example", **{key: tmp_path / name for key, name in files.items()}
+    )
+    with pytest.raises(ValueError, match=message):
+        tls_context(settings)

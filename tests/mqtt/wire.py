@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import anyio
 import paho.mqtt.client as paho
@@ -88,13 +90,25 @@ def _address(url: str) -> tuple[str, int]:
     return parts.hostname, parts.port
 
 
+def _device(url: str, ca_file: Path | None) -> paho.Client:
+    """A clean-session client with the URL's credentials, and TLS for mqtts:// URLs."""
+    parts = urlsplit(url)
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=unique("dev"))
+    if parts.username is not None:
+        password = unquote(parts.password) if parts.password is not None else None
+        client.username_pw_set(unquote(parts.username), password)
+    if parts.scheme == "mqtts":
+        client.tls_set_context(ssl.create_default_context(cafile=ca_file))
+    return client
+
+
 class Subscriber:
     """A clean-session client subscribed to some filters, collecting what arrives."""
 
-    def __init__(self, url: str, filters: Iterable[str]) -> None:
+    def __init__(self, url: str, filters: Iterable[str], *, ca_file: Path | None = None) -> None:
         self._host, self._port = _address(url)
         self._filters = list(filters)
-        self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=unique("sub"))
+        self._client = _device(url, ca_file)
         self._messages: asyncio.Queue[WireMessage] = asyncio.Queue()
 
     async def __aenter__(self) -> Subscriber:
@@ -134,13 +148,15 @@ class Subscriber:
             return await self._messages.get()
 
 
-async def send_on_wire(url: str, messages: Iterable[tuple[str, bytes]], qos: int = 1) -> None:
+async def send_on_wire(
+    url: str, messages: Iterable[tuple[str, bytes]], qos: int = 1, ca_file: Path | None = None
+) -> None:
     """Publish messages from a device of our own and wait until the broker has them."""
     host, port = _address(url)
     batch = list(messages)
 
     def send() -> None:
-        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=unique("dev"))
+        client = _device(url, ca_file)
         client.connect(host, port)
         client.loop_start()
         try:

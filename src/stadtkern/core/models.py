@@ -148,3 +148,7 @@ class MqttOutboxEntry(Base):
     retain: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The lease of the process sending the row (its MQTT client id); another process takes the
+    # row over only once the lease has expired, so that two processes never send it at once.
+    claimed_by: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -40,6 +41,9 @@ def broker_address(settings: MqttSettings) -> BrokerAddress:
         )
     if not parts.hostname:
         raise ValueError("MQTT URL has no host")
+    if parts.scheme != "mqtts" and (settings.ca_file or settings.cert_file or settings.key_file):
+        # Otherwise a forgotten 's' would send the password in clear text without a word.
+        raise ValueError("MQTT TLS files are set but the URL is not mqtts://")
     try:
         port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError as exc:
@@ -64,7 +68,43 @@ def split_bind(bind: str) -> tuple[str, int]:
     return wildcard.get(host, host), int(port_text)
 
 
-def new_client(settings: MqttSettings, address: BrokerAddress) -> paho.Client:
+class _ClosingSSLSocket(ssl.SSLSocket):
+    """A TLS socket that closes itself when its handshake fails.
+
+    paho 2.2 does not close the socket when the handshake raises (an unknown CA, a refused
+    client certificate): every failed reconnect would leak a file descriptor until the garbage
+    collector found it.
+    """
+
+    def do_handshake(self, block: bool = False) -> None:
+        """Shake hands; on failure close the socket before raising."""
+        try:
+            super().do_handshake(block)
+        except BaseException:
+            self.close()
+            raise
+
+
+def tls_context(settings: MqttSettings) -> ssl.SSLContext:
+    """The TLS client context: verify the broker against `ca_file` (or the system's CAs)."""
+    if settings.key_file is not None and settings.cert_file is None:
+        raise ValueError("MQTT key_file is set without cert_file")
+    try:
+        context = ssl.create_default_context(cafile=settings.ca_file)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if settings.cert_file is not None:
+            context.load_cert_chain(settings.cert_file, settings.key_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"MQTT TLS files cannot be loaded: {exc}") from exc
+    # The chain is still verified; only the broker's name is not compared with the URL's host.
+    context.check_hostname = not settings.tls_insecure
+    context.sslsocket_class = _ClosingSSLSocket
+    return context
+
+
+def new_client(
+    settings: MqttSettings, address: BrokerAddress, tls: ssl.SSLContext | None = None
+) -> paho.Client:
     """A paho client with a persistent session (MQTT 3.1.1, clean_session=False, manual acks)."""
     client = paho.Client(
         CallbackAPIVersion.VERSION2,
@@ -77,12 +117,8 @@ def new_client(settings: MqttSettings, address: BrokerAddress) -> paho.Client:
     if address.username is not None:
         client.username_pw_set(address.username, address.password)
     if address.tls:
-        client.tls_set(
-            ca_certs=str(settings.ca_file) if settings.ca_file else None,
-            certfile=str(settings.cert_file) if settings.cert_file else None,
-            keyfile=str(settings.key_file) if settings.key_file else None,
-        )
-        client.tls_insecure_set(settings.tls_insecure)
+        # paho reads check_hostname from the context: tls_insecure needs no call of its own.
+        client.tls_set_context(tls if tls is not None else tls_context(settings))
     # The outbox keeps its own in-flight window; paho must never refuse or hold back a publish.
     client.max_inflight_messages_set(settings.inflight)
     client.max_queued_messages_set(0)

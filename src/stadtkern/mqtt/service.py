@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -18,10 +20,11 @@ from sqlalchemy.orm import Session
 from stadtkern.core.refs import TenantRef
 from stadtkern.db.database import Database
 from stadtkern.modules.contract import TopicHandler
-from stadtkern.mqtt.connection import Backoff, broker_address, new_client
+from stadtkern.mqtt.connection import Backoff, broker_address, new_client, tls_context
+from stadtkern.mqtt.courier import LEASE, OutboxCourier
 from stadtkern.mqtt.inbound import InboundRouter, Received, ResolveTenant
 from stadtkern.mqtt.metrics import MqttMetrics
-from stadtkern.mqtt.outbox import OutboxCourier, OutboxMessage, add_entry
+from stadtkern.mqtt.outbox import OutboxMessage, add_entry
 from stadtkern.mqtt.topics import full_topic
 from stadtkern.settings import MqttSettings
 
@@ -34,6 +37,9 @@ class MqttService:
     Publishing goes through a transactional outbox: `enqueue` writes a row in the caller's
     transaction, and the row is deleted only after the broker's PUBACK, so a publish survives
     broker outages and restarts and is delivered at least once (a subscriber may see it twice).
+    Several processes may share one database: each sends only the rows it has leased under its
+    client id (which must therefore differ between processes), and takes over the rows of a
+    process that died once their lease of `outbox_lease` has run out.
 
     Inbound QoS 1 messages are acknowledged only after every matching handler returned. A
     handler that raises leaves the message unacknowledged; the broker delivers it again when the
@@ -53,10 +59,14 @@ class MqttService:
         resolve_tenant: ResolveTenant,
         handlers: Sequence[tuple[str, TopicHandler]],
         registry: CollectorRegistry | None,
+        outbox_lease: timedelta = LEASE,
     ) -> None:
         self._settings = settings
         self._database = database
         self._address = broker_address(settings)
+        # Built here so that unreadable TLS files stop the platform at start-up, not paho's thread.
+        self._tls = tls_context(settings) if self._address.tls else None
+        self._outbox_lease = outbox_lease
         self._metrics = MqttMetrics(registry)
         self._router = InboundRouter(
             handlers=handlers, resolve_tenant=resolve_tenant, metrics=self._metrics
@@ -93,12 +103,14 @@ class MqttService:
         self._courier = OutboxCourier(
             database=self._database,
             send=self._send,
+            owner=self._settings.client_id,
             batch=self._settings.outbox_batch,
             inflight=self._settings.inflight,
             metrics=self._metrics,
+            lease=self._outbox_lease,
         )
         inbox: asyncio.Queue[Received] = asyncio.Queue()
-        client = new_client(self._settings, self._address)
+        client = new_client(self._settings, self._address, self._tls)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
@@ -120,7 +132,7 @@ class MqttService:
         logger.info("MQTT connecting to %s:%s", self._address.host, self._address.port)
 
     async def stop(self, timeout: float) -> None:  # noqa: ASYNC109 - a grace period, not a deadline
-        """Flush the outbox for up to `timeout` seconds, then disconnect; unsent rows stay."""
+        """Flush the outbox for up to `timeout` seconds, disconnect and release unsent rows."""
         client, courier = self._client, self._courier
         if client is None or courier is None:
             return
@@ -137,6 +149,12 @@ class MqttService:
         await anyio.to_thread.run_sync(client.loop_stop)
         self._client = None
         self._set_connected(False)
+        try:
+            await courier.release()
+        except Exception:
+            # The rows stay leased to this client id: they go out when it starts again, or by
+            # another process once the lease has run out.
+            logger.exception("MQTT outbox leases could not be released")
         logger.info("MQTT disconnected")
 
     def enqueue(
@@ -285,11 +303,15 @@ class MqttService:
         logger.warning("MQTT connection lost (%s); reconnecting in %.1f s", reason, delay)
 
     def _on_connect_fail(self, client: paho.Client, _userdata: object) -> None:
+        # paho calls this while handling the connection's OSError (refused, timed out, TLS
+        # handshake failed) without passing it on; the reason is what an operator needs.
+        reason = sys.exc_info()[1] or "unknown reason"
         delay = self._next_delay(client)
         logger.warning(
-            "MQTT broker %s:%s unreachable; retrying in %.1f s",
+            "MQTT broker %s:%s unreachable (%s); retrying in %.1f s",
             self._address.host,
             self._address.port,
+            reason,
             delay,
         )
 

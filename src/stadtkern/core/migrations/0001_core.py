@@ -139,6 +139,8 @@ def upgrade() -> None:
         sa.Column("retain", sa.Boolean, nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("claimed_by", sa.Text, nullable=True),
+        sa.Column("claimed_until", UtcDateTime, nullable=True),
     )
 
 
