@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from collections.abc import Sequence
 
 import anyio.to_thread
@@ -84,6 +85,7 @@ class Platform:
             resolve_tenant=self.resolve_tenant,
             handlers=handlers,
             registry=self.registry,
+            outbox_lease=timedelta(seconds=settings.mqtt.outbox_lease_seconds),
         )
         self.stopping = False
         self._tasks: list[asyncio.Task[None]] = []

@@ -47,6 +47,9 @@ class MqttSettings(BaseModel):
         default=100, ge=1, le=10_000, description="Outbox rows sent per round"
     )
     inflight: int = Field(default=20, ge=1, le=1000, description="QoS 1 messages awaiting PUBACK")
+    outbox_lease_seconds: float = Field(
+        default=60.0, ge=1, description="How long a process holds outbox rows it is sending"
+    )
 
 
 class OidcSettings(BaseModel):
