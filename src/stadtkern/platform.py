@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
 from collections.abc import Sequence
+from datetime import timedelta
 
 import anyio.to_thread
 from prometheus_client import CollectorRegistry, Gauge, PlatformCollector, ProcessCollector
