@@ -99,7 +99,7 @@ def _object(data: object, where: str) -> tuple[Mapping[str, object], str]:
     if not isinstance(data, Mapping):
         raise GeometryError(f"{where}: expected a GeoJSON geometry object, got {_name(data)}")
     kind = data.get("type")
-    if kind in {"Feature", "FeatureCollection"}:
+    if kind in ("Feature", "FeatureCollection"):  # a tuple: "type" may be an unhashable list
         raise GeometryError(f"{where}: expected a geometry object, got a {kind}")
     if not isinstance(kind, str) or kind not in GEOJSON_TYPES:
         raise GeometryError(f"{where}: unknown geometry type {kind!r}")

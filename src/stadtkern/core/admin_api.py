@@ -8,10 +8,13 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from stadtkern.core import audit, tenants
 from stadtkern.core.refs import Identity
-from stadtkern.core.schemas import TenantCopy, TenantCreate, TenantPublic, TenantUpdate
+from stadtkern.core.schemas import RowId, TenantCopy, TenantCreate, TenantPublic, TenantUpdate
 from stadtkern.http.deps import PlatformDep, require_platform_admin
+from stadtkern.http.problems import responses
 
-router = APIRouter(prefix="/admin", tags=["platform administration"])
+router = APIRouter(
+    prefix="/admin", tags=["platform administration"], responses=responses(401, 403, 429)
+)
 AdminDep = Annotated[Identity, Depends(require_platform_admin)]
 
 
@@ -22,7 +25,12 @@ def list_tenants(platform: PlatformDep, _admin: AdminDep) -> list[TenantPublic]:
         return [tenants.to_public(t) for t in tenants.list_tenants(session=session)]
 
 
-@router.post("/tenants", status_code=status.HTTP_201_CREATED, summary="Create a tenant")
+@router.post(
+    "/tenants",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a tenant",
+    responses=responses(409),
+)
 def create_tenant(
     body: TenantCreate, response: Response, platform: PlatformDep, admin: AdminDep
 ) -> TenantPublic:
@@ -40,6 +48,7 @@ def create_tenant(
     "/tenants/{slug}/copy",
     status_code=status.HTTP_201_CREATED,
     summary="Create a tenant from another tenant's configuration",
+    responses=responses(404, 409),
 )
 def copy_tenant(
     slug: str, body: TenantCopy, response: Response, platform: PlatformDep, admin: AdminDep
@@ -58,14 +67,14 @@ def copy_tenant(
     return public
 
 
-@router.get("/tenants/{slug}", summary="Show a tenant")
+@router.get("/tenants/{slug}", summary="Show a tenant", responses=responses(404))
 def show_tenant(slug: str, platform: PlatformDep, _admin: AdminDep) -> TenantPublic:
     """One tenant, disabled or not."""
     with platform.database.read() as session:
         return tenants.to_public(tenants.get_tenant(session=session, slug=slug))
 
 
-@router.patch("/tenants/{slug}", summary="Change a tenant")
+@router.patch("/tenants/{slug}", summary="Change a tenant", responses=responses(404))
 def update_tenant(
     slug: str, body: TenantUpdate, platform: PlatformDep, admin: AdminDep
 ) -> TenantPublic:
@@ -81,7 +90,7 @@ def update_tenant(
         return tenants.to_public(tenant)
 
 
-@router.post("/tenants/{slug}/disable", summary="Disable a tenant")
+@router.post("/tenants/{slug}/disable", summary="Disable a tenant", responses=responses(404))
 def disable_tenant(slug: str, platform: PlatformDep, admin: AdminDep) -> TenantPublic:
     """Its routes and topics answer as if it did not exist; its data stays."""
     with platform.database.write() as session:
@@ -89,7 +98,7 @@ def disable_tenant(slug: str, platform: PlatformDep, admin: AdminDep) -> TenantP
         return tenants.to_public(tenant)
 
 
-@router.post("/tenants/{slug}/enable", summary="Enable a disabled tenant")
+@router.post("/tenants/{slug}/enable", summary="Enable a disabled tenant", responses=responses(404))
 def enable_tenant(slug: str, platform: PlatformDep, admin: AdminDep) -> TenantPublic:
     """Undo a disable."""
     with platform.database.write() as session:
@@ -116,7 +125,7 @@ def list_audit(
     platform: PlatformDep,
     _admin: AdminDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: Annotated[RowId | None, Query()] = None,
 ) -> list[dict[str, object]]:
     """Newest entries first, of every tenant and the platform."""
     with platform.database.read() as session:

@@ -23,14 +23,16 @@ from stadtkern.core.schemas import (
     PrincipalPublic,
     PrincipalUpdate,
     RolePublic,
+    RowId,
     SessionPublic,
     WhoAmI,
 )
 from stadtkern.errors import Unauthenticated
 from stadtkern.http.deps import PlatformDep, TenantDep, credentials_of, require
+from stadtkern.http.problems import responses
 
 PUBLIC = {"x-stadtkern-public": True}
-router = APIRouter(prefix="/{tenant}", tags=["tenant"])
+router = APIRouter(prefix="/{tenant}", tags=["tenant"], responses=responses(401, 403, 404, 429))
 AdminDep = Annotated[Identity, Depends(require(ADMIN))]
 ViewerDep = Annotated[Identity, Depends(require(VIEWER))]
 
@@ -190,7 +192,12 @@ def list_principals(
         ]
 
 
-@router.post("/admin/principals", status_code=status.HTTP_201_CREATED, summary="Add a principal")
+@router.post(
+    "/admin/principals",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a principal",
+    responses=responses(409),
+)
 def create_principal(
     body: PrincipalCreate,
     response: Response,
@@ -214,7 +221,7 @@ def create_principal(
 
 @router.get("/admin/principals/{principal_id}", summary="Show a principal")
 def show_principal(
-    principal_id: int, platform: PlatformDep, tenant: TenantDep, _admin: AdminDep
+    principal_id: RowId, platform: PlatformDep, tenant: TenantDep, _admin: AdminDep
 ) -> PrincipalPublic:
     """One principal of the tenant."""
     with platform.database.read() as session:
@@ -226,7 +233,7 @@ def show_principal(
 
 @router.patch("/admin/principals/{principal_id}", summary="Change roles or disable")
 def update_principal(
-    principal_id: int,
+    principal_id: RowId,
     body: PrincipalUpdate,
     platform: PlatformDep,
     tenant: TenantDep,
@@ -305,7 +312,7 @@ def tenant_audit(
     tenant: TenantDep,
     _admin: AdminDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: Annotated[RowId | None, Query()] = None,
 ) -> list[dict[str, object]]:
     """Newest entries first, of this tenant only."""
     with platform.database.read() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,8 @@ from stadtkern.db.base import utcnow
 from stadtkern.errors import InvalidInput, NotFound
 
 PREFIX = "sk"
+# Key ids are 12 lower-case hex digits; no other id is looked up (PostgreSQL refuses NUL, say).
+KEY_ID = re.compile(r"[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def token_digest(pepper: bytes, secret: str) -> bytes:
 def split_token(token: str) -> tuple[str, str] | None:
     """The key id and secret of a token `sk_<key id>_<secret>`, or None if it is not one."""
     parts = token.split("_", 2)
-    if len(parts) != 3 or parts[0] != PREFIX or len(parts[1]) != 12 or not parts[2]:
+    if len(parts) != 3 or parts[0] != PREFIX or not KEY_ID.fullmatch(parts[1]) or not parts[2]:
         return None
     return parts[1], parts[2]
 
@@ -133,6 +136,8 @@ def list_keys(*, session: Session, tenant: TenantRef) -> list[ApiKey]:
 
 def get_key(*, session: Session, tenant: TenantRef | None, key_id: str) -> ApiKey:
     """A key of this tenant (or a platform key when tenant is None)."""
+    if not KEY_ID.fullmatch(key_id):
+        raise NotFound(f"no key {key_id}")
     scope = ApiKey.tenant_id.is_(None) if tenant is None else ApiKey.tenant_id == tenant.id
     key = session.scalar(select(ApiKey).where(ApiKey.key_id == key_id, scope))
     if key is None:

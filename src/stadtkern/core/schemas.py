@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 # Top-level paths the platform uses itself; a tenant slug must not shadow them.
@@ -17,7 +17,10 @@ RESERVED_SLUGS = frozenset(
 LOCALES = ("de", "en")
 # Amtlicher Regionalschlüssel: 2 digits Land (01-16), 1 Regierungsbezirk, 2 Kreis,
 # 4 Gemeindeverband, 3 Gemeinde.
-ARS = re.compile(r"^(0[1-9]|1[0-6])\d{10}$")
+ARS = re.compile(r"^(0[1-9]|1[0-6])[0-9]{10}$")
+# Ids and sequence numbers are 64-bit on both backends; a larger number names nothing and must
+# not reach the database driver, which cannot bind it (SQLite raises OverflowError).
+MAX_ROW_ID = 2**63 - 1
 
 
 def validate_slug(value: str) -> str:
@@ -48,45 +51,90 @@ def validate_timezone(value: str) -> str:
     return value
 
 
-Slug = Annotated[str, AfterValidator(validate_slug)]
-RegionalKey = Annotated[str, AfterValidator(validate_ars)]
+# The patterns are published in the OpenAPI document; the validators give the clearer errors.
+Slug = Annotated[
+    str,
+    AfterValidator(validate_slug),
+    WithJsonSchema({"type": "string", "pattern": SLUG.pattern, "minLength": 3, "maxLength": 40}),
+]
+RegionalKey = Annotated[
+    str, AfterValidator(validate_ars), WithJsonSchema({"type": "string", "pattern": ARS.pattern})
+]
+Boundary = Annotated[
+    dict[str, Any],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "GeoJSON Polygon or MultiPolygon in WGS 84",
+            "required": ["type", "coordinates"],
+            "properties": {
+                "type": {"enum": ["Polygon", "MultiPolygon"]},
+                "coordinates": {"type": "array"},
+            },
+        }
+    ),
+]
 TimeZoneName = Annotated[str, AfterValidator(validate_timezone)]
 Locale = Annotated[str, Field(pattern="^(de|en)$")]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+def refuse_nul(value: object) -> object:
+    """Refuse NUL characters anywhere in a value: PostgreSQL cannot store them in text or JSON."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key)
+            refuse_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            refuse_nul(item)
+    return value
 
 
-class TenantCreate(_Strict):
+class RequestBody(BaseModel):
+    """A request body: unknown fields and NUL characters are refused, strings are stripped.
+
+    Strict: JSON types are taken as documented, so 0.0 or "no" is not a boolean and "7" is
+    not an id; fields that parse text (times) opt out one by one.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return refuse_nul(value)
+
+
+class TenantCreate(RequestBody):
     """A new municipality."""
 
     slug: Slug = Field(description="URL name, e.g. 'kaiserslautern'")
     name: str = Field(min_length=1, max_length=200, description="Display name")
     ars: RegionalKey = Field(description="Official regional key (Amtlicher Regionalschlüssel)")
-    boundary: dict[str, Any] | None = Field(
-        default=None, description="GeoJSON Polygon or MultiPolygon in WGS 84"
-    )
+    boundary: Boundary | None = None
     timezone: TimeZoneName = "Europe/Berlin"
     locale: Locale = "de"
     modules: list[str] = Field(default_factory=list, description="Modules switched on")
 
 
-class TenantCopy(_Strict):
+class TenantCopy(RequestBody):
     """A new municipality adopting the configuration of an existing one."""
 
     slug: Slug
     name: str = Field(min_length=1, max_length=200)
     ars: RegionalKey
-    boundary: dict[str, Any] | None = None
+    boundary: Boundary | None = None
 
 
-class TenantUpdate(_Strict):
+class TenantUpdate(RequestBody):
     """Changes to a municipality; fields left out stay as they are."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     ars: RegionalKey | None = None
-    boundary: dict[str, Any] | None = None
+    boundary: Boundary | None = None
     timezone: TimeZoneName | None = None
     locale: Locale | None = None
     modules: list[str] | None = None
@@ -108,7 +156,7 @@ class TenantPublic(BaseModel):
     created_at: datetime
 
 
-class PrincipalCreate(_Strict):
+class PrincipalCreate(RequestBody):
     """A person or machine account in a tenant."""
 
     name: str = Field(min_length=1, max_length=200)
@@ -116,7 +164,7 @@ class PrincipalCreate(_Strict):
     roles: list[str] = Field(default_factory=list)
 
 
-class PrincipalUpdate(_Strict):
+class PrincipalUpdate(RequestBody):
     """New roles or a disabled flag for a principal."""
 
     roles: list[str] | None = None
@@ -134,12 +182,12 @@ class PrincipalPublic(BaseModel):
     created_at: datetime
 
 
-class ApiKeyCreate(_Strict):
+class ApiKeyCreate(RequestBody):
     """A new API key for a principal."""
 
-    principal_id: int
+    principal_id: RowId
     label: str = Field(default="", max_length=200)
-    expires_at: datetime | None = None
+    expires_at: datetime | None = Field(default=None, strict=False)
 
     @field_validator("expires_at")
     @classmethod
@@ -167,7 +215,7 @@ class ApiKeyCreated(ApiKeyPublic):
     token: str
 
 
-class LoginRequest(_Strict):
+class LoginRequest(RequestBody):
     """Exchange an API key or an OIDC token for a browser session."""
 
     token: str = Field(min_length=8, max_length=8192)

@@ -70,7 +70,10 @@ def find_session(
 
 def csrf_matches(browser_session: BrowserSession, presented: str | None) -> bool:
     """True when the request carries the session's CSRF token."""
-    return presented is not None and hmac.compare_digest(browser_session.csrf_token, presented)
+    # Bytes: compare_digest refuses str with non-ASCII characters, which a header may carry.
+    return presented is not None and hmac.compare_digest(
+        browser_session.csrf_token.encode(), presented.encode()
+    )
 
 
 def close_session(session: Session, token: str, pepper: bytes) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from stadtkern.core import audit
 from stadtkern.core.models import Tenant
 from stadtkern.core.refs import TenantRef
-from stadtkern.core.schemas import TenantCopy, TenantCreate, TenantPublic, TenantUpdate
+from stadtkern.core.schemas import SLUG, TenantCopy, TenantCreate, TenantPublic, TenantUpdate
 from stadtkern.errors import Conflict, InvalidInput, NotFound
 from stadtkern.geo import GeometryError, geometry_from_geojson, geometry_to_geojson
 from stadtkern.modules import StadtkernModule
@@ -161,6 +161,9 @@ def copy_tenant(
 
 def get_tenant(*, session: Session, slug: str) -> Tenant:
     """The tenant with this slug, disabled or not."""
+    # A slug no tenant can have is not looked up: PostgreSQL refuses NUL characters, say.
+    if not SLUG.fullmatch(slug):
+        raise NotFound(f"no tenant '{slug}'")
     tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
         raise NotFound(f"no tenant '{slug}'")
@@ -169,6 +172,8 @@ def get_tenant(*, session: Session, slug: str) -> Tenant:
 
 def find_active(*, session: Session, slug: str) -> TenantRef | None:
     """The reference of an enabled tenant, or None (used once per request and message)."""
+    if not SLUG.fullmatch(slug):
+        return None
     tenant = session.scalar(select(Tenant).where(Tenant.slug == slug, Tenant.disabled.is_(False)))
     return None if tenant is None else to_ref(tenant)
 

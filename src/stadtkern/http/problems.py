@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stadtkern.errors import StadtkernError, TooManyRequests
@@ -31,6 +32,43 @@ _TITLES = {
     500: "Internal error",
     503: "Service unavailable",
 }
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}},
+}
+
+
+class FieldError(BaseModel):
+    """One reason a request did not match the expected schema."""
+
+    location: str
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: the answer to every request that failed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of error answers a route gives (documented as problem+json)."""
+    return {status: _declaration(status) for status in statuses}
+
+
+def _declaration(status: int) -> dict[str, Any]:
+    return {
+        "description": _TITLES[status],
+        **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
+    }
 
 
 def problem(
@@ -77,8 +115,39 @@ def _validation_errors(exc: RequestValidationError) -> tuple[int, str, list[dict
     return 422, "the request does not match the expected schema", errors
 
 
+def _document(document: dict[str, Any]) -> None:
+    """Declare 400 and 413 wherever a body is read, and problem+json for every error answer."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem_schema.pop("$defs", {}))
+    schemas["Problem"] = problem_schema
+    # FastAPI's default for 422 describes its own error body, which this platform never sends.
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            declared = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                for status in (400, 413):
+                    declared.setdefault(str(status), _declaration(status))
+            for status, answer in declared.items():
+                if status[0] in "45":
+                    answer["content"] = content
+
+
 def install(app: FastAPI) -> None:
-    """Answer every error with problem+json."""
+    """Answer every error with problem+json, and say so in the OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        # FastAPI caches the document, and builds a new one when the routes change.
+        if "Problem" not in document.get("components", {}).get("schemas", {}):
+            _document(document)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(StadtkernError)
     async def _domain(request: Request, exc: StadtkernError) -> JSONResponse:

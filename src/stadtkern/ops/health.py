@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from stadtkern.db.migrations import SchemaOutOfDate, check_current
 from stadtkern.http.deps import PlatformDep
-from stadtkern.http.problems import problem
+from stadtkern.http.problems import problem, responses
 
 router = APIRouter(tags=["operations"])
 
@@ -19,7 +19,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness", response_model=None)
+@router.get("/readyz", summary="Readiness", response_model=None, responses=responses(503))
 def readyz(platform: PlatformDep) -> JSONResponse | dict[str, object]:
     """Database reachable, schema current, broker connected; 503 with the reasons otherwise."""
     checks: dict[str, str] = {}

@@ -5,20 +5,22 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from stadtkern.core.refs import Identity
 from stadtkern.core.roles import VIEWER
+from stadtkern.core.schemas import RequestBody, RowId
 from stadtkern.http.deps import PlatformDep, TenantDep, require
+from stadtkern.http.problems import responses
 from stadtkern_example import service
 
-router = APIRouter(prefix="/{tenant}/example", tags=["example"])
+router = APIRouter(
+    prefix="/{tenant}/example", tags=["example"], responses=responses(401, 403, 404, 429)
+)
 
 
-class GreetingCreate(BaseModel):
+class GreetingCreate(RequestBody):
     """A new greeting."""
-
-    model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=200)
 
@@ -60,7 +62,7 @@ def create_greeting(
 
 @router.get("/greetings/{greeting_id}", summary="Show a greeting")
 def show_greeting(
-    greeting_id: int,
+    greeting_id: RowId,
     platform: PlatformDep,
     tenant: TenantDep,
     _viewer: Annotated[Identity, Depends(require(VIEWER))],
