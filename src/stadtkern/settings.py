@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -165,15 +165,7 @@ class Settings(BaseSettings):
 
 
 def _url_password(url: str) -> str | None:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).password
-
-
-def load_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML settings file (used by `stadtkern config check --file`)."""
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
 
 
 SECRET_FIELDS = ("secret_key",)
@@ -181,8 +173,6 @@ SECRET_FIELDS = ("secret_key",)
 
 def masked(settings: Settings) -> dict[str, Any]:
     """The effective configuration with every secret and URL password masked."""
-    from urllib.parse import urlsplit, urlunsplit
-
     data = settings.model_dump(mode="json")
     for field in SECRET_FIELDS:
         data[field] = "********" if data.get(field) else ""

@@ -13,7 +13,7 @@ from stadtkern.core.refs import TenantRef
 from stadtkern.core.roles import PLATFORM_ADMIN
 from stadtkern.core.schemas import PrincipalCreate, PrincipalPublic, PrincipalUpdate
 from stadtkern.errors import Conflict, InvalidInput, NotFound
-from stadtkern.modules import RoleSpec, StadtkernModule
+from stadtkern.modules import StadtkernModule
 
 
 def role_catalogue(modules: Iterable[StadtkernModule], tenant: TenantRef) -> dict[str, str]:
@@ -167,17 +167,3 @@ def find_or_create_subject(
         actor=actor,
         subject=subject,
     )
-
-
-__all__ = [
-    "RoleSpec",
-    "create_principal",
-    "find_or_create_subject",
-    "get_principal",
-    "list_principals",
-    "platform_catalogue",
-    "role_catalogue",
-    "roles_of",
-    "to_public",
-    "update_principal",
-]
