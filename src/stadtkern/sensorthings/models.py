@@ -193,9 +193,13 @@ class Observation(TenantScoped, Base):
         CheckConstraint(
             "(datastream_id IS NULL) <> (multi_datastream_id IS NULL)", name="one_stream"
         ),
-        Index("ix_sta_observation_datastream_time", "datastream_id", "phenomenon_time_start"),
         Index(
-            "ix_sta_observation_multi_datastream_time",
+            "ix_sta_observation_datastream_id_phenomenon_time_start",
+            "datastream_id",
+            "phenomenon_time_start",
+        ),
+        Index(
+            "ix_sta_observation_multi_datastream_id_phenomenon_time_start",
             "multi_datastream_id",
             "phenomenon_time_start",
         ),

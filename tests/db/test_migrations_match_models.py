@@ -1,0 +1,41 @@
+"""The migrations build exactly the schema the models declare, on both backends."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from stadtkern.db import Base, Database, migrations
+from stadtkern.modules import discover_modules
+from stadtkern.sensorthings import module as sensorthings
+
+SYSTEM_TABLES = {"spatial_ref_sys", "alembic_version"}
+
+
+def _not_spatial_index(name: str | None, kind: str, _parent: object) -> bool:
+    # Spatial indexes are made by spatial_ddl outside the models: GiST on PostGIS, R*Tree
+    # virtual tables (and SQLite's shadow tables of them) on SQLite.
+    if name is None:
+        return True
+    if kind == "table":
+        return name not in SYSTEM_TABLES and not name.startswith("rtree_")
+    return not (kind == "index" and name.endswith("_gist"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migrations_match_models(backend: str, make_database: Callable[[str], Database]) -> None:
+    database = make_database(backend)
+    migrations.upgrade(database, [*discover_modules(None), sensorthings])
+    with database.read_engine.connect() as connection, warnings.catch_warnings():
+        # Reflection does not know PostGIS' geometry type; types are compared on SQLite.
+        warnings.filterwarnings("ignore", message="Did not recognize type 'geometry'")
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": backend == "sqlite", "include_name": _not_spatial_index},
+        )
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
