@@ -82,6 +82,28 @@ def _slug_free(session: Session, slug: str) -> None:
         raise Conflict(f"a tenant '{slug}' exists already")
 
 
+def _insert(session: Session, tenant: Tenant) -> None:
+    session.add(tenant)
+    session.flush()
+
+
+def _audit(
+    session: Session,
+    tenant: Tenant,
+    actor: str,
+    action: str,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target=tenant.slug,
+        tenant_slug=tenant.slug,
+        payload=payload,
+    )
+
+
 def create_tenant(
     *,
     session: Session,
@@ -102,16 +124,8 @@ def create_tenant(
         module_settings={},
         disabled=False,
     )
-    session.add(tenant)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="tenant.create",
-        target=tenant.slug,
-        tenant_slug=tenant.slug,
-        payload={"ars": tenant.ars, "modules": tenant.modules},
-    )
+    _insert(session, tenant)
+    _audit(session, tenant, actor, "tenant.create", {"ars": tenant.ars, "modules": tenant.modules})
     return tenant
 
 
@@ -142,20 +156,12 @@ def copy_tenant(
         module_settings=dict(source.module_settings),
         disabled=False,
     )
-    session.add(tenant)
-    session.flush()
+    _insert(session, tenant)
     source_ref, target_ref = to_ref(source), to_ref(tenant)
     for module in installed:
         if source_ref.has_module(module.name):
             module.copy_configuration(session, source_ref, target_ref)
-    audit.record(
-        session,
-        actor=actor,
-        action="tenant.copy",
-        target=tenant.slug,
-        tenant_slug=tenant.slug,
-        payload={"from": source.slug, "modules": tenant.modules},
-    )
+    _audit(session, tenant, actor, "tenant.copy", {"from": source.slug, "modules": tenant.modules})
     return tenant
 
 
@@ -211,14 +217,8 @@ def update_tenant(
         tenant.modules = _modules(changes["modules"], installed)
     if changes.get("module_settings") is not None:
         tenant.module_settings = _module_settings(changes["module_settings"], installed)
-    audit.record(
-        session,
-        actor=actor,
-        action="tenant.update",
-        target=tenant.slug,
-        tenant_slug=tenant.slug,
-        payload={key: value for key, value in changes.items() if key != "boundary"},
-    )
+    payload = {key: value for key, value in changes.items() if key != "boundary"}
+    _audit(session, tenant, actor, "tenant.update", payload)
     return tenant
 
 
@@ -226,11 +226,5 @@ def set_disabled(*, session: Session, slug: str, disabled: bool, actor: str) -> 
     """Disable (or re-enable) a tenant: its routes and topics answer as if it did not exist."""
     tenant = get_tenant(session=session, slug=slug)
     tenant.disabled = disabled
-    audit.record(
-        session,
-        actor=actor,
-        action="tenant.disable" if disabled else "tenant.enable",
-        target=tenant.slug,
-        tenant_slug=tenant.slug,
-    )
+    _audit(session, tenant, actor, "tenant.disable" if disabled else "tenant.enable")
     return tenant

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -43,15 +44,23 @@ class BranchState:
         return self.current == self.head
 
 
-def _config(modules: Sequence[StadtkernModule], connection: Connection | None = None) -> Config:
+def _locations(modules: Sequence[StadtkernModule]) -> tuple[str, ...]:
+    return tuple(str(module.migrations) for module in modules if module.migrations is not None)
+
+
+def _config(locations: tuple[str, ...]) -> Config:
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     config.set_main_option("path_separator", "os")
-    locations = [str(module.migrations) for module in modules if module.migrations is not None]
     config.set_main_option("version_locations", os.pathsep.join(locations))
-    if connection is not None:
-        config.attributes["connection"] = connection
     return config
+
+
+@lru_cache(maxsize=8)
+def _script(locations: tuple[str, ...]) -> ScriptDirectory:
+    # Readiness checks ask on every probe; the migration files of a running process do not
+    # change, so they are read once per set of folders.
+    return ScriptDirectory.from_config(_config(locations))
 
 
 @contextmanager
@@ -65,7 +74,9 @@ def upgrade(database: Database, modules: Sequence[StadtkernModule] | None = None
     """Apply every pending migration of the installed modules."""
     modules = discover_modules() if modules is None else modules
     with _connection(database) as connection:
-        command.upgrade(_config(modules, connection), "heads")
+        config = _config(_locations(modules))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
         connection.commit()
 
 
@@ -74,7 +85,7 @@ def branch_states(
 ) -> list[BranchState]:
     """The current and newest revision of every module's branch."""
     modules = discover_modules() if modules is None else modules
-    script = ScriptDirectory.from_config(_config(modules))
+    script = _script(_locations(modules))
     with database.read_engine.connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())
     applied = _applied_revisions(script, current)
