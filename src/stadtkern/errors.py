@@ -42,6 +42,11 @@ class Unauthenticated(StadtkernError):
     status = 401
     title = "Authentication required"
 
+    def __init__(self, detail: str, *, challenge: str = "", **extensions: object) -> None:
+        super().__init__(detail, **extensions)
+        # The WWW-Authenticate header; empty: the platform's default (Bearer).
+        self.challenge = challenge
+
 
 class Forbidden(StadtkernError):
     """The principal is known but lacks the role for this action."""
@@ -66,3 +71,10 @@ class Unavailable(StadtkernError):
 
     status = 503
     title = "Service unavailable"
+
+
+class BadRequest(StadtkernError):
+    """The request is malformed: a protocol whose standard demands 400 (SensorThings API)."""
+
+    status = 400
+    title = "Bad request"

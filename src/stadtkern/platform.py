@@ -20,6 +20,10 @@ from stadtkern.db import Database
 from stadtkern.db.migrations import check_current
 from stadtkern.modules import ModuleContext, StadtkernModule, TopicHandler, discover_modules
 from stadtkern.mqtt import EmbeddedBroker, MqttService
+from stadtkern.mqtt.access import MqttAccess
+from stadtkern.mqtt.broker_log import MosquittoLogFeed
+from stadtkern.mqtt.credentials import ApiKeyLogin, ServiceLogin
+from stadtkern.mqtt.subscriptions import SubscriptionRegistry
 from stadtkern.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,9 +78,20 @@ class Platform:
             for module in self.modules
             for handler in module.topic_handlers(self.contexts[module.name])
         ]
+        # Topics clients subscribe to (the SensorThings MQTT extension publishes only there),
+        # and the tenants whose tenant topics anyone may read (kept current by the modules).
+        self.subscriptions = SubscriptionRegistry()
+        self.open_data_tenants: set[str] = set()
+        embedded = settings.mqtt.url == "embedded"
+        service_login = ServiceLogin.generate() if embedded else None
         self.broker = (
-            EmbeddedBroker(bind=settings.mqtt.embedded_bind)
-            if settings.mqtt.url == "embedded"
+            EmbeddedBroker(
+                bind=settings.mqtt.embedded_bind,
+                login=ApiKeyLogin(authenticator=self.authenticator, service=service_login),
+                access=MqttAccess(anonymous_read=self.open_data_tenants.__contains__),
+                subscriptions=self.subscriptions,
+            )
+            if embedded
             else None
         )
         self.mqtt = MqttService(
@@ -86,6 +101,10 @@ class Platform:
             handlers=handlers,
             registry=self.registry,
             outbox_lease=timedelta(seconds=settings.mqtt.outbox_lease_seconds),
+            credentials=(
+                (service_login.username, service_login.password) if service_login else None
+            ),
+            broker_log=None if embedded else MosquittoLogFeed(self.subscriptions).handle,
         )
         self.stopping = False
         self._tasks: list[asyncio.Task[None]] = []

@@ -17,7 +17,7 @@ from stadtkern.app import create_app
 from stadtkern.db import Database
 from stadtkern.modules import ENTRY_POINT_GROUP, ModuleError, StadtkernModule, discover_modules
 from stadtkern.modules.registry import _load
-from tests.conftest import TenantFixture, free_port, make_settings
+from tests.conftest import TenantFixture, free_port, issue_token, make_settings
 
 
 def test_installed_modules_are_discovered_in_dependency_order() -> None:
@@ -96,7 +96,9 @@ def broker_app(
 
 
 def test_module_topic_handler_answers_through_the_outbox(
-    broker_app: tuple[TestClient, str], make_tenant: Callable[..., TenantFixture]
+    broker_app: tuple[TestClient, str],
+    make_tenant: Callable[..., TenantFixture],
+    database: Database,
 ) -> None:
     client, url = broker_app
     assert client.get("/readyz").status_code == 200
@@ -107,6 +109,8 @@ def test_module_topic_handler_answers_through_the_outbox(
     device = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"device-{tenant.slug}")
     device.on_message = lambda _c, _u, message: received.put((message.topic, message.payload))
     device.on_subscribe = lambda *_args: subscribed.put(True)
+    # The embedded broker admits tenant API keys (the session's Mosquitto is open to all).
+    device.username_pw_set("device", issue_token(database, tenant=tenant.slug, roles=["operator"]))
     device.connect(parts.hostname or "127.0.0.1", parts.port or 1883)
     device.loop_start()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from stadtkern.cli import audit_, bootstrap, config_, db_, key, modules_, serve, tenant
+from stadtkern.cli import audit_, bootstrap, config_, db_, key, modules_, mqtt_auth, serve, tenant
 
 app = typer.Typer(
     name="stadtkern",
@@ -24,6 +24,7 @@ app.add_typer(db_.app, name="db")
 app.add_typer(tenant.app, name="tenant")
 app.add_typer(key.app, name="key")
 app.add_typer(audit_.app, name="audit")
+app.add_typer(mqtt_auth.app, name="mqtt")
 
 
 def main() -> None:

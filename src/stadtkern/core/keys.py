@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -22,6 +23,10 @@ from stadtkern.errors import InvalidInput, NotFound
 PREFIX = "sk"
 # Key ids are 12 lower-case hex digits; no other id is looked up (PostgreSQL refuses NUL, say).
 KEY_ID = re.compile(r"[0-9a-f]{12}")
+# Mosquitto 2.0's `mosquitto_passwd` format: $7$<iterations>$<base64 salt>$<base64 hash>,
+# PBKDF2-HMAC-SHA-512 over a 12-byte salt giving 64 bytes; 101 is its default iteration count
+# (enough for 256-bit random secrets, which no dictionary can guess).
+MOSQUITTO_ITERATIONS = 101
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,14 @@ def token_digest(pepper: bytes, secret: str) -> bytes:
     the key means that write access to the database alone cannot mint a working key.
     """
     return hmac.new(pepper, secret.encode(), hashlib.sha256).digest()
+
+
+def mosquitto_hash(password: str, *, salt: bytes | None = None) -> str:
+    """The password as Mosquitto's password file stores it (`$7$`, PBKDF2-SHA-512)."""
+    salt = secrets.token_bytes(12) if salt is None else salt
+    derived = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, MOSQUITTO_ITERATIONS)
+    encoded = [base64.b64encode(part).decode() for part in (salt, derived)]
+    return f"$7${MOSQUITTO_ITERATIONS}${encoded[0]}${encoded[1]}"
 
 
 def split_token(token: str) -> tuple[str, str] | None:
@@ -77,9 +90,11 @@ def issue_key(
         raise InvalidInput("expires_at lies in the past")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
+    token = f"{PREFIX}_{key_id}_{secret}"
     key = ApiKey(
         key_id=key_id,
         secret_hash=token_digest(pepper, secret),
+        mqtt_password_hash=mosquitto_hash(token),
         principal_id=principal.id,
         tenant_id=principal.tenant_id,
         label=label,
@@ -95,7 +110,7 @@ def issue_key(
         tenant_slug=None if tenant is None else tenant.slug,
         payload={"principal": principal.id, "expires_at": expires_at and expires_at.isoformat()},
     )
-    return IssuedKey(key=key, token=f"{PREFIX}_{key_id}_{secret}")
+    return IssuedKey(key=key, token=token)
 
 
 def verify_token(session: Session, token: str, pepper: bytes) -> tuple[ApiKey, Principal] | None:

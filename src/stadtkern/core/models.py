@@ -87,6 +87,9 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The whole token hashed for Mosquitto's password file (`stadtkern mqtt mosquitto-auth`);
+    # None for keys issued before MQTT logins existed.
+    mqtt_password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class BrowserSession(Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 
@@ -31,16 +33,34 @@ PlatformDep = Annotated["Platform", Depends(get_platform)]
 def credentials_of(request: Request) -> Credentials:
     """The credentials a request presents."""
     authorization = request.headers.get("authorization", "")
-    scheme, _, value = authorization.partition(" ")
-    bearer = value.strip() if scheme.lower() == "bearer" and value.strip() else None
-    if authorization and bearer is None:
-        raise Unauthenticated("only 'Authorization: Bearer <token>' is accepted")
+    bearer = _presented_key(authorization) if authorization else None
     return Credentials(
         client=request.client.host if request.client else "unknown",
         bearer=bearer,
         session_cookie=request.cookies.get(COOKIE_NAME) if bearer is None else None,
         csrf_token=request.headers.get(CSRF_HEADER),
         unsafe_method=request.method not in SAFE_METHODS,
+    )
+
+
+def _presented_key(authorization: str) -> str:
+    """The key of a Bearer header, or the password of a Basic one (clients offering only Basic,
+    such as the SensorThings clients, send the API key as the password; the user is ignored).
+    """
+    scheme, _, value = authorization.partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        _user, colon, password = decoded.partition(":")
+        if colon and password:
+            return password
+    raise Unauthenticated(
+        "only 'Authorization: Bearer <key>' or Basic with the key as the password is accepted"
     )
 
 

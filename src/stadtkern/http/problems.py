@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from stadtkern.errors import StadtkernError, TooManyRequests
+from stadtkern.errors import StadtkernError, TooManyRequests, Unauthenticated
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://stadtkern.org/problems/"
@@ -152,6 +152,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StadtkernError)
     async def _domain(request: Request, exc: StadtkernError) -> JSONResponse:
         headers = {}
+        if isinstance(exc, Unauthenticated) and exc.challenge:
+            headers["WWW-Authenticate"] = exc.challenge
         if isinstance(exc, TooManyRequests):
             headers["Retry-After"] = str(exc.retry_after)
         return problem(

@@ -7,7 +7,10 @@ import logging
 import warnings
 from typing import Any
 
+from stadtkern.mqtt.access import MqttAccess
 from stadtkern.mqtt.connection import split_bind
+from stadtkern.mqtt.credentials import Login
+from stadtkern.mqtt.subscriptions import SubscriptionRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -17,14 +20,28 @@ SHUTDOWN_CHECK_SECONDS = 1.0
 class EmbeddedBroker:
     """An amqtt broker listening on `bind` (host:port), started and stopped with the platform.
 
-    It accepts anonymous clients. amqtt keeps no session of an anonymous client once it
-    disconnects, so a persistent session (and redelivery of unacknowledged messages after a
-    reconnect) needs an external broker such as Mosquitto.
+    Without `login` it accepts every client with full access (tests, tools). With `login`
+    (`mqtt/credentials.py`: the platform's service login, tenant API keys, anonymous) every
+    publish, subscription and delivery is checked by `access` (`mqtt/access.py`; the default
+    lets anonymous clients read no tenant). `subscriptions`, when given, is kept in step with
+    the subscriptions the broker grants. amqtt keeps no session of an anonymous client once
+    it disconnects, so a persistent session (and redelivery of unacknowledged messages after a
+    reconnect) needs a logged-in client, or an external broker such as Mosquitto.
     """
 
-    def __init__(self, bind: str = "127.0.0.1:1884") -> None:
+    def __init__(
+        self,
+        bind: str = "127.0.0.1:1884",
+        *,
+        login: Login | None = None,
+        access: MqttAccess | None = None,
+        subscriptions: SubscriptionRegistry | None = None,
+    ) -> None:
         self._host, self._port = split_bind(bind)
         self._bind = bind
+        self._login = login
+        self._access = access or MqttAccess()
+        self._subscriptions = subscriptions
         self._broker: Any = None
 
     @property
@@ -41,15 +58,17 @@ class EmbeddedBroker:
         with warnings.catch_warnings():
             # amqtt imports libraries that still emit deprecation warnings on import.
             warnings.simplefilter("ignore", DeprecationWarning)
-            from amqtt.broker import Broker
+            from stadtkern.mqtt.broker_auth import BrokerGate, BrokerPlugins, GuardedBroker
 
+        gate = None
+        if self._login is not None:
+            gate = BrokerGate(login=self._login, access=self._access)
+        plugins = BrokerPlugins(gate=gate, registry=self._subscriptions)
         config = {
             "listeners": {"default": {"type": "tcp", "bind": self._bind}},
-            "plugins": {
-                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
-            },
+            "plugins": plugins.config(),
         }
-        broker = Broker(config)
+        broker = GuardedBroker(config)
         await broker.start()
         self._broker = broker
         logger.info("Embedded MQTT broker listening on %s", self._bind)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from stadtkern.core.refs import TenantRef
 from stadtkern.db.database import Database
 from stadtkern.modules.contract import TopicHandler
+from stadtkern.mqtt.broker_log import LOG_TOPICS
 from stadtkern.mqtt.connection import Backoff, broker_address, new_client, tls_context
 from stadtkern.mqtt.courier import LEASE, OutboxCourier
 from stadtkern.mqtt.inbound import InboundRouter, Received, ResolveTenant
@@ -49,6 +51,11 @@ class MqttService:
 
     paho's network loop runs in paho's thread and reconnects with exponential backoff and jitter;
     `start` returns at once even while the broker is unreachable.
+
+    `credentials` (username, password) replace those of the URL, for the embedded broker's
+    service login. With `broker_log`, the service also subscribes to Mosquitto's log topics
+    (`mqtt/broker_log.py`) and passes each such message (topic, payload) to it in paho's
+    thread, instead of to the handlers.
     """
 
     def __init__(
@@ -60,10 +67,15 @@ class MqttService:
         handlers: Sequence[tuple[str, TopicHandler]],
         registry: CollectorRegistry | None,
         outbox_lease: timedelta = LEASE,
+        credentials: tuple[str, str] | None = None,
+        broker_log: Callable[[str, bytes], None] | None = None,
     ) -> None:
         self._settings = settings
         self._database = database
         self._address = broker_address(settings)
+        if credentials is not None:
+            self._address = replace(self._address, username=credentials[0], password=credentials[1])
+        self._broker_log = broker_log
         # Built here so that unreadable TLS files stop the platform at start-up, not paho's thread.
         self._tls = tls_context(settings) if self._address.tls else None
         self._outbox_lease = outbox_lease
@@ -264,6 +276,8 @@ class MqttService:
         self._backoff.reset()
         self._connection += 1
         logger.info("MQTT connected (session present: %s)", flags.session_present)
+        if self._broker_log is not None:
+            client.subscribe([(topic, 0) for topic in LOG_TOPICS])
         subscriptions = self._router.subscriptions()
         if not subscriptions:
             self._call_in_loop(self._set_connected, True)
@@ -280,6 +294,8 @@ class MqttService:
         _properties: object,
     ) -> None:
         if mid != self._subscribe_mid:
+            if any(reason.is_failure for reason in reasons):
+                logger.error("MQTT broker refused a subscription to its log topics: %s", reasons)
             return
         for (topic_filter, _qos), reason in zip(
             self._router.subscriptions(), reasons, strict=False
@@ -338,6 +354,12 @@ class MqttService:
             topic: str | None = message.topic
         except UnicodeDecodeError:
             topic = None
+        if self._broker_log is not None and topic is not None and topic.startswith("$SYS/"):
+            try:
+                self._broker_log(topic, bytes(message.payload))
+            except Exception:  # an exception would end paho's network thread
+                logger.exception("MQTT broker log message on %r could not be read", topic)
+            return
         received = Received(
             topic=topic,
             payload=bytes(message.payload),

@@ -1,15 +1,19 @@
 """OGC SensorThings API 1.1: the urban data platform's core.
 
-Built so far: the entity schema (`models.py`, Alembic branch `sensorthings`) and the query
-language of the query options (`query/`). The HTTP and MQTT adapters are not built yet, so
-the module is not registered as an entry point: no route or topic would serve it.
+Every tenant gets a SensorThings service at `/{tenant}/v1.1/` (Sensing Core, Filtering,
+Create-Update-Delete, Batch, MultiDatastream, dataArray, Tasking Core) and the MQTT extension
+on the platform's broker. See docs/sensorthings.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from stadtkern.modules.contract import BaseModule
+from fastapi import APIRouter
+
+from stadtkern.modules.contract import BackgroundTask, BaseModule, ModuleContext, TopicHandler
+from stadtkern.sensorthings.settings import SensorThingsSettings
 
 
 class SensorThingsModule(BaseModule):
@@ -17,7 +21,36 @@ class SensorThingsModule(BaseModule):
 
     name = "sensorthings"
     title = "Urban data platform: OGC SensorThings API 1.1"
+    settings_model = SensorThingsSettings
     migrations = Path(__file__).parent / "migrations"
+
+    def routers(self, context: ModuleContext) -> Sequence[APIRouter]:
+        """`/{tenant}/v1.1/...` and the tenant's SensorThings settings."""
+        from stadtkern.sensorthings.api import build_router
+        from stadtkern.sensorthings.wiring import dispatcher_of, mqtt_endpoint
+
+        return [build_router(dispatcher_of(context), mqtt_endpoint(context))]
+
+    def topic_handlers(self, context: ModuleContext) -> Sequence[TopicHandler]:
+        """MQTT Create: Observations published to the tenant's Observations topics."""
+        from stadtkern.sensorthings.wiring import topic_handlers
+
+        return topic_handlers(context)
+
+    def background_tasks(self, context: ModuleContext) -> Sequence[BackgroundTask]:
+        """Keep the set of open-data tenants (anonymous MQTT read) current."""
+        from stadtkern.sensorthings.wiring import keep_open_data_current
+
+        async def refresh() -> None:
+            await keep_open_data_current(context)
+
+        return [refresh]
+
+    async def on_start(self, context: ModuleContext) -> None:
+        """Load the open-data tenants before the broker admits anyone."""
+        from stadtkern.sensorthings.wiring import refresh_open_data
+
+        await refresh_open_data(context)
 
 
 module = SensorThingsModule()

@@ -40,6 +40,7 @@ class ResultType:
     STRING = 2
     BOOLEAN = 3
     OBJECT = 4  # JSON object or array, in result_json
+    INTEGER = 5  # a JSON integer: result_number, and result_json too when beyond 2**53
 
 
 def _fk(target: str) -> Any:
@@ -259,3 +260,14 @@ class Task(TenantScoped, Base):
     )
     creation_time: Mapped[datetime] = mapped_column()
     tasking_parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class TenantSetting(Base):
+    """How a town publishes its SensorThings data: anonymous read access for open data."""
+
+    __tablename__ = "sta_tenant_setting"
+
+    tenant_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True
+    )
+    anonymous_read: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import BigInteger, Boolean, Float, String, bindparam, case, cast, func, or_
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    or_,
+)
 from sqlalchemy import literal as sql_literal
 from sqlalchemy import null as sql_null
 from sqlalchemy.sql.elements import ColumnElement
@@ -27,6 +39,9 @@ class JsonValue:
 
     column: ColumnElement[Any]
     keys: tuple[str, ...]
+    # Scalars kept in typed columns by kind (see Property.alternatives); the JSON column
+    # then holds only objects and arrays.
+    typed: Mapping[Kind, ColumnElement[Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,8 @@ def json_as(value: JsonValue, kind: Kind, position: int) -> Operand:
     """The JSON value if it is of `kind`, else NULL: a JSON number never equals a string."""
     if kind not in _PG_TYPES:
         raise QueryError(f"a JSON value cannot be used as {kind}", position)
+    if kind in value.typed:
+        return Operand(value.typed[kind], kind)
     path = _sqlite_path(value.keys)
     sqlite_value: ColumnElement[Any] = func.json_extract(value.column, path)
     if kind is Kind.NUMBER:
@@ -137,6 +154,10 @@ def json_as(value: JsonValue, kind: Kind, position: int) -> Operand:
 
 def json_is_null(value: JsonValue) -> ColumnElement[bool]:
     """True where the path is missing or holds JSON null."""
+    if value.typed:
+        # The JSON column may hold SQL NULL or JSON null; the typed columns only SQL NULL.
+        untyped = json_is_null(JsonValue(value.column, value.keys))
+        return and_(untyped, *(column.is_(None) for column in value.typed.values()))
     sqlite_type = func.json_type(value.column, _sqlite_path(value.keys))
     pg_type = func.json_typeof(_pg_element(value))
     return PerDialect(

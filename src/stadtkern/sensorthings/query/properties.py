@@ -38,12 +38,17 @@ class Property:
     column: ColumnElement[Any]
     kind: Kind
     end: ColumnElement[Any] | None = None
+    # A JSON property whose scalar values live in typed columns (an Observation's result):
+    # the column per scalar kind; `column` then holds only objects and arrays.
+    alternatives: Mapping[Kind, ColumnElement[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in PROPERTY_KINDS:
             raise ValueError(f"a property cannot be of kind {self.kind}")
         if (self.kind is Kind.INTERVAL) != (self.end is not None):
             raise ValueError("an interval property, and only one, needs an end column")
+        if self.alternatives and self.kind is not Kind.JSON:
+            raise ValueError("only a JSON property can keep scalars in typed columns")
 
 
 @dataclass(frozen=True)

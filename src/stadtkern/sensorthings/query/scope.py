@@ -39,9 +39,12 @@ class Scope:
     def join(self, prefix: Prefix) -> tuple[PropertyMap, ColumnElement[bool]]:
         """The related entity at the end of `prefix` and its link to the entity before it."""
         entity, index = self._start(prefix[:-1])
+        links: list[ColumnElement[bool]] = []
         for segment in prefix[index:-1]:
-            entity, _ = entity.navigations[segment].join()
-        return entity.navigations[prefix[-1]].join()
+            entity, link = entity.navigations[segment].join()
+            links.append(link)
+        related, last = entity.navigations[prefix[-1]].join()
+        return related, and_(last, *links)
 
     def unbound_to_many(self, path: Path) -> Prefix | None:
         """The shortest prefix of `path` that crosses a to-many navigation not yet bound."""
@@ -101,7 +104,10 @@ def _operand(
     column = reach(prop.column)
     # An instant may be stored with end NULL; it is the interval [start, start].
     end = None if prop.end is None else func.coalesce(reach(prop.end), column)
-    json = JsonValue(column, keys) if prop.kind is Kind.JSON else None
+    json = None
+    if prop.kind is Kind.JSON:
+        typed = {kind: reach(alternative) for kind, alternative in prop.alternatives.items()}
+        json = JsonValue(column, keys, typed if not keys else {})
     return Operand(column, prop.kind, end=end, json=json)
 
 

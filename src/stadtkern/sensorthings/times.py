@@ -1,0 +1,97 @@
+"""ISO 8601 instants and intervals of request bodies, as aware UTC datetimes, and back to text.
+
+A zone is required (`Z`, `+02:00` or `+0200`, the form the standard's own examples use);
+an interval is `start/end` with start <= end. Fractions beyond microseconds are cut off,
+as neither backend stores them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+from stadtkern.errors import BadRequest
+
+_INSTANT = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})"
+    r"(?::([0-9]{2})(?:\.([0-9]+))?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?",
+    re.ASCII,
+)
+
+Interval = tuple[datetime, datetime]
+
+
+def parse_instant(value: object, where: str) -> datetime:
+    """An aware UTC datetime from ISO 8601 text with a zone; BadRequest naming `where`."""
+    if not isinstance(value, str):
+        raise BadRequest(f"{where}: expected an ISO 8601 date-time string")
+    match = _INSTANT.fullmatch(value)
+    if match is None:
+        raise BadRequest(f"{where}: {value!r} is not an ISO 8601 date-time")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    if zone is None:
+        raise BadRequest(f"{where}: {value!r} needs a time zone (Z or ±hh:mm)")
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        moment = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            micro,
+            tzinfo=_zone(zone),
+        )
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise BadRequest(f"{where}: invalid date-time {value!r} ({exc})") from exc
+
+
+def parse_interval(value: object, where: str) -> Interval:
+    """An interval `start/end`; BadRequest when malformed or when it ends before it starts."""
+    if not isinstance(value, str) or value.count("/") != 1:
+        raise BadRequest(f"{where}: expected an ISO 8601 interval 'start/end'")
+    start_text, end_text = value.split("/")
+    start = parse_instant(start_text, where)
+    end = parse_instant(end_text, where)
+    if end < start:
+        raise BadRequest(f"{where}: the interval {value!r} ends before it starts")
+    return start, end
+
+
+def parse_time(value: object, where: str) -> tuple[datetime, datetime | None]:
+    """An instant (end None) or an interval, as an Observation's phenomenonTime allows."""
+    if isinstance(value, str) and "/" in value:
+        return parse_interval(value, where)
+    return parse_instant(value, where), None
+
+
+def format_instant(moment: datetime) -> str:
+    """UTC text with `Z`; fractional seconds only when non-zero (milli- or microseconds)."""
+    moment = moment.astimezone(UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        fraction = f"{moment.microsecond:06d}"
+        text += "." + (fraction[:3] if fraction.endswith("000") else fraction)
+    return text + "Z"
+
+
+def format_time(start: datetime | None, end: datetime | None) -> str | None:
+    """An instant, an interval `start/end`, or None."""
+    if start is None:
+        return None
+    if end is None:
+        return format_instant(start)
+    return f"{format_instant(start)}/{format_instant(end)}"
+
+
+def _zone(text: str) -> timezone:
+    if text == "Z":
+        return UTC
+    digits = text[1:].replace(":", "")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    if offset >= timedelta(hours=24):
+        raise ValueError("zone offset out of range")
+    return timezone(-offset if text[0] == "-" else offset)
