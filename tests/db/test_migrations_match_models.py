@@ -12,7 +12,6 @@ from alembic.migration import MigrationContext
 
 from stadtkern.db import Base, Database, migrations
 from stadtkern.modules import discover_modules
-from stadtkern.sensorthings import module as sensorthings
 
 SYSTEM_TABLES = {"spatial_ref_sys", "alembic_version"}
 # Modules whose tables are not imported by the core; importing them adds their tables to
@@ -35,7 +34,7 @@ def test_migrations_match_models(backend: str, make_database: Callable[[str], Da
     for name in MODEL_MODULES:
         importlib.import_module(name)
     database = make_database(backend)
-    migrations.upgrade(database, [*discover_modules(None), sensorthings])
+    migrations.upgrade(database, discover_modules(None))
     with database.read_engine.connect() as connection, warnings.catch_warnings():
         # Reflection does not know PostGIS' geometry type; types are compared on SQLite.
         warnings.filterwarnings("ignore", message="Did not recognize type 'geometry'")

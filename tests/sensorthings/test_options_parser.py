@@ -16,6 +16,7 @@ from stadtkern.sensorthings.query import (
     QueryOptions,
     ResultFormat,
     SelectItem,
+    parse_orderby,
     parse_query_options,
 )
 
@@ -92,7 +93,7 @@ def test_nested_filter_positions_count_from_the_expand_value() -> None:
         ({"$top": "-1"}, "$top", 0, "expected a non-negative integer"),
         ({"$skip": "x"}, "$skip", 0, "expected a non-negative integer"),
         ({"$count": "yes"}, "$count", 0, "expected true or false"),
-        ({"$resultFormat": "csv"}, "$resultFormat", 0, "expected dataArray"),
+        ({"$resultFormat": "xml"}, "$resultFormat", 0, "expected one of dataArray, GeoJSON, CSV"),
         ({"$filtr": "x"}, None, 0, "unknown query option '$filtr'"),
         ({"$orderby": "name sideways"}, "$orderby", 5, "expected ',', asc, desc"),
         ({"$orderby": "name,"}, "$orderby", 5, "expected an operand"),
@@ -121,3 +122,9 @@ def test_option_errors(
 def test_repeated_option() -> None:
     with pytest.raises(QueryError, match=r"\$top is given more than once"):
         parse_query_options([("$top", "1"), ("$top", "2")])
+
+
+def test_orderby_directions_in_any_case() -> None:
+    """The Fraunhofer client sends `DESC`; OData writes `desc`: both are taken."""
+    keys = parse_orderby("phenomenonTime DESC, result Asc")
+    assert [key.descending for key in keys] == [True, False]

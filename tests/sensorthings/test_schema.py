@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from stadtkern.core.models import Tenant
 from stadtkern.db import Database, migrations, spatial
 from stadtkern.modules import discover_modules
-from stadtkern.sensorthings import module as sensorthings
 from stadtkern.sensorthings.models import (
     Datastream,
     FeatureOfInterest,
@@ -35,7 +34,7 @@ def sta_database(
 ) -> Database:
     """A fresh database with the core and the SensorThings branch applied."""
     database = make_database(request.param)
-    migrations.upgrade(database, [*discover_modules(None), sensorthings])
+    migrations.upgrade(database, discover_modules(None))
     return database
 
 
@@ -172,5 +171,5 @@ def test_an_observation_belongs_to_exactly_one_stream(sta_database: Database) ->
 
 
 def test_branch_is_current_after_upgrade(sta_database: Database) -> None:
-    states = migrations.branch_states(sta_database, [*discover_modules(None), sensorthings])
+    states = migrations.branch_states(sta_database, discover_modules(None))
     assert {state.module: state.is_current for state in states}["sensorthings"]

@@ -41,8 +41,16 @@ class Access:
     may_write: bool
 
 
+def sta_identity(request: Request, platform: PlatformDep, tenant: TenantDep) -> Identity | None:
+    """The caller; refused credentials are challenged with Basic too (STA clients use it)."""
+    try:
+        return get_identity(request, platform, tenant)
+    except Unauthenticated as error:
+        raise Unauthenticated(error.detail, challenge=CHALLENGE) from error
+
+
 def reader_access(
-    identity: Annotated[Identity | None, Depends(get_identity)],
+    identity: Annotated[Identity | None, Depends(sta_identity)],
     tenant: TenantDep,
     platform: PlatformDep,
 ) -> Access:

@@ -131,7 +131,7 @@ def _remember(run: _Run, part: BatchPart, answer: StaResponse) -> None:
     run.answers[part.id] = answer
     location = answer.headers.get("Location")
     if answer.status == 201 and location:
-        run.created[part.id] = location[len(run.base_url) :].lstrip("/")
+        run.created[part.name] = location[len(run.base_url) :].lstrip("/")
 
 
 def _resolve_references(run: _Run, request: StaRequest) -> StaRequest:

@@ -76,14 +76,12 @@ def parse_multipart(body: bytes, content_type: str, base_url: str) -> list[Batch
         if kind.lower().startswith("multipart/mixed"):
             group = f"changeset-{index}"
             for inner_headers, inner in split_parts(content, boundary_of(kind)):
-                part_id = inner_headers.get("content-id") or f"{index}.{len(parts)}"
-                parts.append(BatchPart(part_id, _http_request(inner, base_url), group))
+                request = _http_request(inner, base_url)
+                content_id = inner_headers.get("content-id")
+                parts.append(BatchPart(f"{index}.{len(parts)}", request, group, content_id))
         else:
-            part_id = headers.get("content-id") or str(index)
-            parts.append(BatchPart(part_id, _http_request(content, base_url)))
-    ids = [part.id for part in parts]
-    if len(set(ids)) != len(ids):
-        raise BadRequest("a Content-ID is used twice in the $batch")
+            request = _http_request(content, base_url)
+            parts.append(BatchPart(str(index), request, None, headers.get("content-id")))
     return parts
 
 
@@ -146,5 +144,5 @@ def _http_part(part: BatchPart, answer: StaResponse, *, content_id: bool = True)
     lines += [f"{name}: {value}" for name, value in answer.headers.items()]
     head = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
     if content_id:
-        head += f"Content-ID: {part.id}\r\n"
+        head += f"Content-ID: {part.name}\r\n"
     return (head + "\r\n" + "\r\n".join(lines) + "\r\n\r\n").encode() + payload + b"\r\n"

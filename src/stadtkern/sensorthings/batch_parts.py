@@ -14,11 +14,20 @@ from stadtkern.sensorthings.dispatch import StaRequest
 
 @dataclass(frozen=True)
 class BatchPart:
-    """One request of a batch, with its id and atomicity group (None: on its own)."""
+    """One request of a batch: its unique id, its atomicity group (None: on its own), and the
+    name later requests use to refer to what it created (`$name`; a multipart Content-ID,
+    unique only within its changeset, so a later one shadows an earlier one).
+    """
 
     id: str
     request: StaRequest
     group: str | None = None
+    reference: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The `$name` later requests refer to it by."""
+        return self.reference if self.reference is not None else self.id
 
 
 def parse_json_batch(body: bytes, base_url: str) -> list[BatchPart]:

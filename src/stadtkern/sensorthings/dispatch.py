@@ -131,7 +131,13 @@ class Dispatcher:
         if method == "GET":
             options = parse_query_options(list(request.query))
             document = reader.read(session, context, path, options)
-            return StaResponse(200, document.body, document.media_type), ()
+            if document.body is None:
+                return StaResponse(204), ()  # the $value of a null property
+            headers = {}
+            if document.next_link is not None and document.media_type != "application/json":
+                # Formats that cannot carry @iot.nextLink in the body (CSV) name it here.
+                headers["Link"] = f'<{document.next_link}>; rel="next"'
+            return StaResponse(200, document.body, document.media_type, headers), ()
         if path.ref:
             return self._reference(session, tenant, request, path), ()
         if method == "DELETE":

@@ -59,9 +59,10 @@ def link_condition(link: Link, row: FromClause, target: FromClause) -> ColumnEle
         return target.c[link.column] == row.c.id
     assert link.table is not None  # noqa: S101 - a TABLE link names its table
     association = link.table
-    return target.c.id.in_(
-        select(association.c[link.far]).where(association.c[link.near] == row.c.id)
-    )
+    # Correlated explicitly: auto-correlation reaches only the enclosing SELECT, and this one
+    # sits inside an EXISTS over the target, two levels below the row's SELECT.
+    linked = select(association.c[link.far]).where(association.c[link.near] == row.c.id)
+    return target.c.id.in_(linked.correlate(row))
 
 
 def _joiner(entity: EntityType, link: Link, row: FromClause):  # type: ignore[no-untyped-def]

@@ -12,6 +12,8 @@ class ResultFormat(StrEnum):
     """Values of $resultFormat."""
 
     DATA_ARRAY = "dataArray"
+    GEOJSON = "GeoJSON"
+    CSV = "CSV"
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,11 @@ def _parse_option(name: str, value: str, offset: int) -> object:
         if value not in ("true", "false"):
             raise QueryError(f"expected true or false but found {value!r}", offset)
         return value == "true"
-    try:
-        return ResultFormat(value)
-    except ValueError:
-        raise QueryError(f"expected dataArray but found {value!r}", offset) from None
+    for result_format in ResultFormat:
+        if value.lower() == result_format.value.lower():
+            return result_format
+    known = ", ".join(result_format.value for result_format in ResultFormat)
+    raise QueryError(f"expected one of {known} but found {value!r}", offset)
 
 
 def parse_orderby(text: str, offset: int = 0) -> tuple[OrderKey, ...]:
@@ -87,8 +88,10 @@ def parse_orderby(text: str, offset: int = 0) -> tuple[OrderKey, ...]:
     while True:
         expression = parser.expression()
         descending = False
-        if parser.current.type is TokenType.NAME and parser.current.text in ("asc", "desc"):
-            descending = parser.advance().text == "desc"
+        # Any case: OData writes asc/desc, but clients (the Fraunhofer one) send DESC.
+        direction = parser.current.text.lower()
+        if parser.current.type is TokenType.NAME and direction in ("asc", "desc"):
+            descending = parser.advance().text.lower() == "desc"
         keys.append(OrderKey(expression, descending))
         if parser.current.type is TokenType.END:
             return tuple(keys)
