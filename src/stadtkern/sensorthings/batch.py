@@ -1,8 +1,9 @@
 """$batch: many requests in one, in the JSON format of STA 1.1 or as multipart/mixed.
 
 Requests run in order. Requests of one atomicity group (JSON) or changeset (multipart) run in
-one transaction: when one fails, none of them is kept, the failing one answers with its
-error and the others with 424 Failed Dependency. A later request may refer to an entity an
+one transaction: when one fails, none of them is kept; in JSON the failing one answers with
+its error and the others with 424 Failed Dependency, in multipart the change set is answered
+by that one error (OData 4.0 §11.7.4). A later request may refer to an entity an
 earlier one created by its id: `$1/Datastreams` in the URL, `{"@iot.id": "$1"}` in a body.
 """
 
@@ -16,12 +17,16 @@ from anyio import to_thread
 
 from stadtkern.core.refs import TenantRef
 from stadtkern.errors import BadRequest, Forbidden, StadtkernError
-from stadtkern.sensorthings.batch_multipart import parse_multipart, render_multipart
+from stadtkern.http.problems import PROBLEM_JSON
+from stadtkern.sensorthings.batch_multipart import (
+    FAILED_DEPENDENCY,
+    parse_multipart,
+    render_multipart,
+)
 from stadtkern.sensorthings.batch_parts import BatchPart, parse_json_batch
 from stadtkern.sensorthings.dispatch import Dispatcher, StaRequest, StaResponse
 
 BATCH_PATH = "$batch"
-FAILED_DEPENDENCY = 424
 
 
 @dataclass
@@ -121,7 +126,14 @@ def _atomic(run: _Run, members: Sequence[BatchPart]) -> None:
                 error_answer(failed[1])
                 if part.id == failed[0]
                 else StaResponse(
-                    FAILED_DEPENDENCY, _problem(FAILED_DEPENDENCY, "Failed dependency", "")
+                    FAILED_DEPENDENCY,
+                    _problem(
+                        FAILED_DEPENDENCY,
+                        "Failed dependency",
+                        f"request {failed[0]!r} of the same atomicity group failed; "
+                        "nothing of the group was stored",
+                    ),
+                    PROBLEM_JSON,
                 )
             )
         return
@@ -162,7 +174,7 @@ def _resolve_body(run: _Run, value: Any) -> Any:
 def error_answer(error: StadtkernError) -> StaResponse:
     """A batch part's answer for an error: its problem document."""
     return StaResponse(
-        error.status, _problem(error.status, error.title, error.detail), "application/problem+json"
+        error.status, _problem(error.status, error.title, error.detail), PROBLEM_JSON
     )
 
 

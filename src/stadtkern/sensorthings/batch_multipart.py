@@ -18,6 +18,7 @@ from stadtkern.errors import BadRequest
 from stadtkern.sensorthings.batch_parts import BatchPart, relative_request
 from stadtkern.sensorthings.dispatch import StaRequest, StaResponse
 
+FAILED_DEPENDENCY = 424
 _BOUNDARY = re.compile(r"""boundary\s*=\s*(?:"([^"]+)"|([^;\s]+))""", re.IGNORECASE)
 _REQUEST_LINE = re.compile(r"(GET|POST|PATCH|PUT|DELETE)\s+(\S+)(?:\s+HTTP/1\.[01])?\Z")
 
@@ -112,8 +113,12 @@ def render_multipart(parts: Sequence[BatchPart], answers: dict[str, StaResponse]
         while group is not None and end < len(parts) and parts[end].group == group:
             end += 1
         members = parts[index:end]
+        failure = next((answers[p.id] for p in members if _failed(answers[p.id])), None)
         if group is None:
             chunks.append(_http_part(members[0], answers[members[0].id], content_id=False))
+        elif failure is not None:
+            # OData 4.0 §11.7.4: a failed change set is answered by one error response.
+            chunks.append(_http_part(members[0], failure, content_id=False))
         else:
             inner = f"changesetresponse_{secrets.token_hex(8)}"
             nested = b"".join(
@@ -129,6 +134,11 @@ def render_multipart(parts: Sequence[BatchPart], answers: dict[str, StaResponse]
     body = b"".join(b"--" + boundary.encode() + b"\r\n" + chunk for chunk in chunks)
     body += f"--{boundary}--\r\n".encode()
     return StaResponse(200, body, f"multipart/mixed; boundary={boundary}")
+
+
+def _failed(answer: StaResponse) -> bool:
+    # The failing request's own error, not the 424 of the requests that depended on it.
+    return answer.status >= 400 and answer.status != FAILED_DEPENDENCY
 
 
 def _http_part(part: BatchPart, answer: StaResponse, *, content_id: bool = True) -> bytes:

@@ -7,6 +7,7 @@ from typing import Any
 from stadtkern.sensorthings.catalogue import ENTITY_TYPES
 
 SENSING = "http://www.opengis.net/spec/iot_sensing/1.1/req/"
+TASKING = "http://www.opengis.net/spec/iot_tasking/1.0/req/"
 MQTT_CREATE = SENSING + "create-observations-via-mqtt/observations-creation"
 MQTT_RECEIVE = SENSING + "receive-updates-via-mqtt/receive-updates"
 CONFORMANCE = (
@@ -19,7 +20,11 @@ CONFORMANCE = (
     SENSING + "data-array/data-array",
     MQTT_CREATE,
     MQTT_RECEIVE,
-    "http://www.opengis.net/spec/iot_tasking/1.0/req/tasking-core",
+    # Tasking Core (OGC 17-079r1) by its requirement classes, as FROST-Server lists them.
+    TASKING + "tasking-capability",
+    TASKING + "task",
+    TASKING + "actuator",
+    TASKING + "create-tasks",
     # Result formats as FROST-Server and the INSIDE project describe them.
     "https://fraunhoferiosb.github.io/FROST-Server/extensions/GeoJSON-ResultFormat.html",
     "https://github.com/INSIDE-information-systems/SensorThingsAPI/blob/master/"
