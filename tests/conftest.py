@@ -199,7 +199,13 @@ def make_settings(database_url: str, broker_url: str, **overrides: object) -> Se
 @pytest.fixture(scope="session")
 def client(database: Database, mosquitto_url: str) -> Iterator[TestClient]:
     """A running platform per backend (shared by the session; tests isolate by tenant)."""
-    settings = make_settings(database.url.render_as_string(hide_password=False), mosquitto_url)
+    # Many tests present wrong credentials on purpose; throttling has tests of its own, so
+    # the shared platform must not lock the test client out part-way through the session.
+    settings = make_settings(
+        database.url.render_as_string(hide_password=False),
+        mosquitto_url,
+        auth_failure_limit=100_000,
+    )
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

@@ -16,6 +16,7 @@ from stadtkern.core.authn import Authenticator
 from stadtkern.core.oidc import OidcVerifier
 from stadtkern.core.ratelimit import FailureLimiter
 from stadtkern.core.refs import TenantRef
+from stadtkern.core.ttl_cache import TtlCache
 from stadtkern.db import Database
 from stadtkern.db.migrations import check_current
 from stadtkern.modules import ModuleContext, StadtkernModule, TopicHandler, discover_modules
@@ -57,12 +58,14 @@ class Platform:
         self.limiter = FailureLimiter(
             limit=settings.auth_failure_limit, window=settings.auth_failure_window_seconds
         )
+        self.tenant_cache: TtlCache[str, TenantRef] = TtlCache(settings.auth_cache_seconds)
         self.oidc = OidcVerifier(settings.oidc) if settings.oidc.enabled else None
         self.authenticator = Authenticator(
             database=self.database,
             limiter=self.limiter,
             oidc=self.oidc,
             pepper=settings.token_pepper,
+            cache_seconds=settings.auth_cache_seconds,
         )
         self.contexts = {
             module.name: ModuleContext(
@@ -109,14 +112,28 @@ class Platform:
         self.stopping = False
         self._tasks: list[asyncio.Task[None]] = []
 
+    def find_tenant(self, slug: str) -> TenantRef | None:
+        """The enabled tenant with this slug, remembered for `auth_cache_seconds`."""
+        cached = self.tenant_cache.get(slug)
+        if cached is not None:
+            return cached
+        with self.database.read() as session:
+            found = tenants.find_active(session=session, slug=slug)
+        if found is not None:
+            self.tenant_cache.put(slug, found)
+        return found
+
     async def resolve_tenant(self, slug: str) -> TenantRef | None:
-        """The enabled tenant with this slug (for MQTT messages)."""
+        """The enabled tenant with this slug (for MQTT messages and requests)."""
+        cached = self.tenant_cache.get(slug)
+        if cached is not None:
+            return cached
+        return await anyio.to_thread.run_sync(self.find_tenant, slug)
 
-        def find() -> TenantRef | None:
-            with self.database.read() as session:
-                return tenants.find_active(session=session, slug=slug)
-
-        return await anyio.to_thread.run_sync(find)
+    def forget_cached_access(self) -> None:
+        """Forget remembered tenants and keys after this process changed them."""
+        self.tenant_cache.clear()
+        self.authenticator.cache.clear()
 
     async def start(self) -> None:
         """Check the schema, start the broker, MQTT, the modules and their background tasks."""

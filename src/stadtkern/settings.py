@@ -47,6 +47,12 @@ class MqttSettings(BaseModel):
         default=100, ge=1, le=10_000, description="Outbox rows sent per round"
     )
     inflight: int = Field(default=20, ge=1, le=1000, description="QoS 1 messages awaiting PUBACK")
+    inbound_concurrency: int = Field(
+        default=512,
+        ge=1,
+        le=10_000,
+        description="Inbound messages handled at once (acknowledged in the order received)",
+    )
     outbox_lease_seconds: float = Field(
         default=60.0, ge=1, description="How long a process holds outbox rows it is sending"
     )
@@ -112,6 +118,14 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = Field(default=True, description="Send cookies over HTTPS only")
     auth_failure_limit: int = Field(default=10, ge=1, description="Failed logins per window")
     auth_failure_window_seconds: int = Field(default=300, ge=1)
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long a process remembers a verified API key and a tenant lookup "
+        "(0: never); a key revoked or a tenant disabled in another process stops working "
+        "within this time",
+    )
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)

@@ -1,4 +1,4 @@
-"""A plain Python evaluation of $filter trees over the sample rows: the reference semantics.
+"""A plain Python evaluation of $filter trees over rows in a World: the reference semantics.
 
 It follows OData 4.01 literally (null eq null is true, ordering with null is false,
 three-valued and/or/not, functions of null are null), without the compiler's shortcuts.
@@ -6,6 +6,7 @@ three-valued and/or/not, functions of null are null), without the compiler's sho
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +18,47 @@ from tests.sensorthings.sample_data import OBSERVATIONS, STATIONS
 MISSING = object()
 Row = dict[str, Any]
 
-# property name -> (row key, kind); navigation name -> (entity, to-many)
-SCHEMA: dict[str, tuple[dict[str, tuple[str, Kind]], dict[str, tuple[str, bool]]]] = {
-    "Station": (
-        {
+
+@dataclass(frozen=True)
+class Hop:
+    """A navigation: the related entity, whether to-many, and the keys that link the rows."""
+
+    target: str
+    to_many: bool
+    near: str  # key of the row navigated from
+    far: str  # key of the related rows that equals it
+
+
+@dataclass(frozen=True)
+class World:
+    """The entities the reference evaluates over: properties, navigations and rows.
+
+    A property maps to (row key, kind); an interval's row key `k` names `k_start`/`k_end`.
+    """
+
+    properties: Mapping[str, Mapping[str, tuple[str, Kind]]]
+    navigations: Mapping[str, Mapping[str, Hop]]
+    rows: Mapping[str, Sequence[Row]]
+
+    def related(self, entity: str, row: Row | None, navigation: str) -> list[Row]:
+        """The rows a navigation reaches from a row of `entity`."""
+        if row is None:
+            return []
+        hop = self.navigations[entity][navigation]
+        if row[hop.near] is None:
+            return []
+        return [other for other in self.rows[hop.target] if other[hop.far] == row[hop.near]]
+
+    def entity_at(self, entity: str, prefix: Sequence[str]) -> str:
+        """The entity a prefix of navigations reaches from `entity`."""
+        for segment in prefix:
+            entity = self.navigations[entity][segment].target
+        return entity
+
+
+SAMPLE = World(
+    properties={
+        "Station": {
             "id": ("id", Kind.INTEGER),
             "name": ("name", Kind.STRING),
             "description": ("description", Kind.STRING),
@@ -28,32 +66,24 @@ SCHEMA: dict[str, tuple[dict[str, tuple[str, Kind]], dict[str, tuple[str, bool]]
             "location": ("location", Kind.GEOMETRY),
             "installedAt": ("installed_at", Kind.DATETIME),
         },
-        {"Observations": ("Observation", True)},
-    ),
-    "Observation": (
-        {
+        "Observation": {
             "id": ("id", Kind.INTEGER),
             "value": ("value", Kind.NUMBER),
             "result": ("result", Kind.JSON),
-            "phenomenonTime": ("phenomenon_start", Kind.INTERVAL),
+            "phenomenonTime": ("phenomenon", Kind.INTERVAL),
             "resultTime": ("result_time", Kind.DATETIME),
             "count": ("count", Kind.INTEGER),
             "quality": ("quality", Kind.STRING),
             "valid": ("valid", Kind.BOOLEAN),
             "parameters": ("parameters", Kind.JSON),
         },
-        {"Station": ("Station", False)},
-    ),
-}
-
-
-def related(row: Row | None, navigation: str) -> list[Row]:
-    """The rows a navigation reaches from a row."""
-    if row is None:
-        return []
-    if navigation == "Station":
-        return [s for s in STATIONS if s["id"] == row["station_id"]]
-    return [o for o in OBSERVATIONS if o["station_id"] == row["id"]]
+    },
+    navigations={
+        "Station": {"Observations": Hop("Observation", True, "id", "station_id")},
+        "Observation": {"Station": Hop("Station", False, "station_id", "id")},
+    },
+    rows={"Station": STATIONS, "Observation": OBSERVATIONS},
+)
 
 
 @dataclass(frozen=True)
@@ -77,8 +107,18 @@ def json_as(value: Json, kind: Kind) -> Any:
 class Evaluator:
     """Evaluates an expression for one root row; bound maps to-many prefixes to a row."""
 
-    def __init__(self, entity: str, row: Row, bound: dict[tuple[str, ...], Row] | None = None):
-        self.entity, self.row, self.bound = entity, row, bound or {}
+    def __init__(
+        self,
+        entity: str,
+        row: Row,
+        bound: dict[tuple[str, ...], Row] | None = None,
+        world: World = SAMPLE,
+    ):
+        self.entity, self.row, self.bound, self.world = entity, row, bound or {}, world
+
+    def with_bound(self, prefix: tuple[str, ...], row: Row) -> Evaluator:
+        """This evaluator with a to-many prefix standing for one related row."""
+        return Evaluator(self.entity, self.row, {**self.bound, prefix: row}, self.world)
 
     def kind(self, node: Expression) -> Kind:
         """The static kind of an expression (assumes it type-checks)."""
@@ -103,52 +143,49 @@ class Evaluator:
         kinds = {self.kind(node.left), self.kind(node.right)}
         return Kind.INTEGER if kinds <= {Kind.INTEGER, Kind.NULL} else Kind.NUMBER
 
-    def _walk(self, path: Path) -> tuple[Row | None, str, Kind, tuple[str, ...], str]:
-        entity, start = self.entity, 0
-        row: Row | None = self.row
+    def _start(self, segments: tuple[str, ...]) -> tuple[str, Row | None, int]:
+        """Entity, row and length of the longest bound prefix of `segments`."""
+        entity, row, start = self.entity, self.row, 0
         for prefix, bound_row in self.bound.items():
-            if path.segments[: len(prefix)] == prefix and len(prefix) > start:
+            if segments[: len(prefix)] == prefix and len(prefix) > start:
                 start, row = len(prefix), bound_row
-                entity = "Observation" if prefix[-1] == "Observations" else "Station"
+                entity = self.world.entity_at(self.entity, prefix)
+        return entity, row, start
+
+    def _walk(self, path: Path) -> tuple[Row | None, str, Kind, tuple[str, ...], str]:
+        entity, row, start = self._start(path.segments)
         for index in range(start, len(path.segments)):
-            properties, navigations = SCHEMA[entity]
             segment = path.segments[index]
+            properties = self.world.properties[entity]
             if segment in properties:
                 key, kind = properties[segment]
                 return row, key, kind, path.segments[index + 1 :], entity
-            entity, _ = navigations[segment]
-            rows = related(row, segment)
+            rows = self.world.related(entity, row, segment)
+            entity = self.world.navigations[entity][segment].target
             row = rows[0] if rows else None
         raise AssertionError(path)
 
     def to_many(self, node: Expression) -> tuple[str, ...] | None:
         """The first unbound to-many prefix in an expression's paths."""
         for path in _paths(node):
-            entity, start = self.entity, 0
-            for prefix in self.bound:
-                if path.segments[: len(prefix)] == prefix and len(prefix) > start:
-                    start = len(prefix)
-                    entity = "Observation" if prefix[-1] == "Observations" else "Station"
+            entity, _, start = self._start(path.segments)
             for index in range(start, len(path.segments)):
-                navigation = SCHEMA[entity][1].get(path.segments[index])
+                navigation = self.world.navigations[entity].get(path.segments[index])
                 if navigation is None:
                     break
-                if navigation[1]:
+                if navigation.to_many:
                     return path.segments[: index + 1]
-                entity = navigation[0]
+                entity = navigation.target
         return None
 
-    def row_at(self, prefix: tuple[str, ...]) -> Row | None:
-        """The row a prefix of to-one (or bound) navigations reaches."""
-        start = 0
-        row: Row | None = self.row
-        for bound_prefix, bound_row in self.bound.items():
-            if prefix[: len(bound_prefix)] == bound_prefix and len(bound_prefix) > start:
-                start, row = len(bound_prefix), bound_row
-        for segment in prefix[start:]:
-            rows = related(row, segment)
+    def related_rows(self, prefix: tuple[str, ...]) -> list[Row]:
+        """The rows at the end of a prefix whose last hop is to-many (the others to-one)."""
+        entity, row, start = self._start(prefix[:-1])
+        for segment in prefix[start:-1]:
+            rows = self.world.related(entity, row, segment)
+            entity = self.world.navigations[entity][segment].target
             row = rows[0] if rows else None
-        return row
+        return self.world.related(entity, row, prefix[-1])
 
     def path_value(self, path: Path) -> Any:
         """The value a path denotes for this row."""
@@ -161,8 +198,9 @@ class Evaluator:
         if row is None:
             return None
         if kind is Kind.INTERVAL:
-            start, end = row["phenomenon_start"], row["phenomenon_end"]
-            return TimeInterval(start, end)
+            start, end = row[f"{key}_start"], row[f"{key}_end"]
+            # A null interval is null, not an interval of nulls; an instant may omit its end.
+            return None if start is None else TimeInterval(start, start if end is None else end)
         return row[key]
 
 

@@ -13,16 +13,14 @@ from stadtkern.db.sqlite_functions import distance_sphere, length_sphere
 from stadtkern.sensorthings.query import Binary, Call, Expression, Kind, Literal, Negate, Not, Path
 from stadtkern.sensorthings.query.calls import MAX_DATETIME, MIN_DATETIME
 from stadtkern.sensorthings.query.expressions import COMPARISONS, Operator, TimeInterval
-from tests.sensorthings.evaluator import Evaluator, Json, json_as, related
+from tests.sensorthings.evaluator import Evaluator, Json, json_as
 
 
 def evaluate(ev: Evaluator, node: Expression) -> Any:
     """The OData value of `node` for the evaluator's row."""
     if _is_predicate(node) and (prefix := ev.to_many(node)) is not None:
-        rows = _rows(ev, prefix)
         return any(
-            truth(evaluate(Evaluator(ev.entity, ev.row, {**ev.bound, prefix: row}), node))
-            for row in rows
+            truth(evaluate(ev.with_bound(prefix, row), node)) for row in ev.related_rows(prefix)
         )
     if isinstance(node, Literal):
         return node.value
@@ -50,11 +48,6 @@ def evaluate(ev: Evaluator, node: Expression) -> Any:
     return _arithmetic(
         node.operator, _number(evaluate(ev, node.left)), _number(evaluate(ev, node.right))
     )
-
-
-def _rows(ev: Evaluator, prefix: tuple[str, ...]) -> list[dict[str, Any]]:
-    row = ev.row_at(prefix[:-1])
-    return related(row, prefix[-1])
 
 
 def _is_predicate(node: Expression) -> bool:
@@ -158,8 +151,10 @@ def _round(value: float) -> float:
     return math.copysign(math.floor(abs(value) + 0.5), value)
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+def _utc(value: datetime | TimeInterval) -> datetime:
+    # A date function on an interval reads its start.
+    start = value.start if isinstance(value, TimeInterval) else value
+    return start.astimezone(UTC)
 
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {

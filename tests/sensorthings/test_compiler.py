@@ -132,6 +132,7 @@ OBSERVATION_FILTERS = [
     "year(resultTime) eq 2026 and hour(resultTime) ge 12",
     "second(resultTime) eq 13",
     "time(resultTime) gt 10:00:00",
+    "hour(phenomenonTime) ge 7 and day(phenomenonTime) eq 26",
 ]
 
 

@@ -8,6 +8,7 @@ from stadtkern.db import Database
 from stadtkern.errors import BadRequest
 from stadtkern.sensorthings import catalogue as c
 from stadtkern.sensorthings.csv_ import cell
+from tests.sensorthings.fast_reads import tokenless, untokened
 from tests.sensorthings.reader_data import Query, Town, make_town, sta_database, town
 
 __all__ = ["sta_database", "town"]  # fixtures used by the tests below
@@ -74,10 +75,10 @@ def test_data_array_components_follow_select_and_pages_link_on(town: Town) -> No
     path = f"Datastreams({town.ids['D2']})/Observations"
     query = [DATA_ARRAY, ("$select", "result,phenomenonTime"), ("$top", "2"), ("$count", "true")]
     first = town.json(path, query)
-    assert first == {
+    assert tokenless(first) == {
         "@iot.count": 3,
         "@iot.nextLink": f"{town.base}/{path}?$resultFormat=dataArray"
-        "&$select=result,phenomenonTime&$count=true&$top=2&$skip=2",
+        "&$select=result,phenomenonTime&$count=true&$top=2&$skiptoken=…",
         "value": [
             {
                 "Datastream@iot.navigationLink": town.link("Datastreams", "D2"),
@@ -167,11 +168,11 @@ def test_geojson_locations_carry_their_own_geometry(town: Town) -> None:
 
 def test_geojson_things_are_where_their_locations_are(town: Town) -> None:
     body = town.json("Things", [GEOJSON, ("$select", "name"), ("$count", "true"), ("$top", "2")])
-    assert body == {
+    assert tokenless(body) == {
         "type": "FeatureCollection",
         "@iot.count": 3,
         "@iot.nextLink": f"{town.base}/Things?$resultFormat=GeoJSON&$select=name&$count=true"
-        "&$top=2&$skip=2",
+        "&$top=2&$skiptoken=…",
         "features": [
             {
                 "type": "Feature",
@@ -285,9 +286,9 @@ def test_csv_flattens_expanded_to_one_navigations(town: Town) -> None:
         f"{town.ids['O1']},20.5,Temperatur 1,{t1},Laterne 1\r\n"
         f"{town.ids['O2']},21,Temperatur 1,{t1},Laterne 1\r\n"
     )
-    assert document.next_link == (
+    assert untokened(document.next_link or "") == (
         f"{town.base}/Observations?$resultFormat=CSV&$select=id,result"
-        "&$expand=Datastream($select=name;$expand=Thing($select=id,name))&$top=2&$skip=2"
+        "&$expand=Datastream($select=name;$expand=Thing($select=id,name))&$top=2&$skiptoken=…"
     )
     multi = town.get(
         "Observations",

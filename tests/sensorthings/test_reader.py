@@ -8,6 +8,7 @@ import pytest
 
 from stadtkern.errors import BadRequest, NotFound
 from stadtkern.sensorthings.settings import SensorThingsSettings
+from tests.sensorthings.fast_reads import tokenless
 from tests.sensorthings.reader_data import (
     Json,
     Query,
@@ -110,13 +111,15 @@ def test_times_keep_milli_and_microseconds(town: Town) -> None:
 def test_pages_follow_the_next_link_to_the_end(town: Town) -> None:
     first = town.json("Observations", [("$top", "4"), ("$select", "id")])
     observations = [town.ids[key] for key in ("O1", "O2", "O3", "O4", "O5", "O6", "O7", "O8")]
-    assert first == {
-        "@iot.nextLink": f"{town.base}/Observations?$select=id&$top=4&$skip=4",
+    assert tokenless(first) == {
+        "@iot.nextLink": f"{town.base}/Observations?$select=id&$top=4&$skiptoken=…",
         "value": [{"@iot.id": entity} for entity in observations[:4]],
     }
     second = town.follow(first["@iot.nextLink"])
     assert ids(second) == observations[4:]
-    assert second["@iot.nextLink"] == f"{town.base}/Observations?$select=id&$top=4&$skip=8"
+    assert tokenless(second)["@iot.nextLink"] == (
+        f"{town.base}/Observations?$select=id&$top=4&$skiptoken=…"
+    )
     last = town.follow(second["@iot.nextLink"])
     assert ids(last) == [town.ids[key] for key in ("O9", "Q1", "Q2")]
     assert "@iot.nextLink" not in last
@@ -130,9 +133,9 @@ def test_next_link_keeps_other_parameters_and_encodes_them(town: Town) -> None:
     ]
     page = town.json("Things", query)
     assert ids(page) == [town.ids["T1"]]
-    assert page["@iot.nextLink"] == (
+    assert tokenless(page)["@iot.nextLink"] == (
         f"{town.base}/Things?$filter=name%20eq%20'Laterne%201'%20or%20name%20eq%20'Laterne%202'"
-        "&tag=a%26b=c%20%231&$top=1&$skip=1"
+        "&tag=a%26b=c%20%231&$top=1&$skiptoken=…"
     )
     rest = town.follow(page["@iot.nextLink"])
     assert ids(rest) == [town.ids["T2"]]
@@ -166,10 +169,12 @@ def test_top_has_a_default_and_a_cap(town: Town) -> None:
     small = replace(town, settings=SensorThingsSettings(default_top=2, max_top=3))
     page = small.json("Things", [("$select", "id")])
     assert ids(page) == [town.ids["T1"], town.ids["T2"]]
-    assert page["@iot.nextLink"] == f"{town.base}/Things?$select=id&$top=2&$skip=2"
+    assert tokenless(page)["@iot.nextLink"] == f"{town.base}/Things?$select=id&$top=2&$skiptoken=…"
     capped = small.json("Observations", [("$top", "10"), ("$select", "id")])
     assert len(capped["value"]) == 3
-    assert capped["@iot.nextLink"] == f"{town.base}/Observations?$select=id&$top=3&$skip=3"
+    assert tokenless(capped)["@iot.nextLink"] == (
+        f"{town.base}/Observations?$select=id&$top=3&$skiptoken=…"
+    )
     assert town.json("Things", [("$top", "0")]) == {"value": []}
 
 
@@ -265,10 +270,10 @@ def test_ref_of_a_collection_and_of_an_entity(town: Town) -> None:
     paged = town.json(
         "Observations/$ref", [("$top", "2"), ("$count", "true"), ("$orderby", "id desc")]
     )
-    assert paged == {
+    assert tokenless(paged) == {
         "@iot.count": 11,
         "@iot.nextLink": f"{town.base}/Observations/$ref?$count=true&$orderby=id%20desc"
-        "&$top=2&$skip=2",
+        "&$top=2&$skiptoken=…",
         "value": [
             {"@iot.selfLink": town.link("Observations", "Q2")},
             {"@iot.selfLink": town.link("Observations", "Q1")},
@@ -281,8 +286,8 @@ def test_ref_of_a_collection_and_of_an_entity(town: Town) -> None:
 
 def test_select_keeps_only_the_named_members(town: Town) -> None:
     page = town.json("Things", [("$select", "id,name,Datastreams"), ("$top", "1")])
-    assert page == {
-        "@iot.nextLink": f"{town.base}/Things?$select=id,name,Datastreams&$top=1&$skip=1",
+    assert tokenless(page) == {
+        "@iot.nextLink": f"{town.base}/Things?$select=id,name,Datastreams&$top=1&$skiptoken=…",
         "value": [
             {
                 "@iot.id": town.ids["T1"],
@@ -333,9 +338,9 @@ def test_nested_expand_with_per_parent_top_orderby_and_count(town: Town) -> None
     }
     assert town.json("Things", query) == {"value": [expected]}
     more = town.follow(expected["Datastreams"][0]["Observations@iot.nextLink"])  # type: ignore[index]
-    assert more == {
+    assert tokenless(more) == {
         "@iot.count": 5,
-        "@iot.nextLink": f"{d1}/Observations?{link_query.replace('skip=2', 'skip=4')}",
+        "@iot.nextLink": f"{d1}/Observations?{link_query.replace('$skip=2', '$skiptoken=…')}",
         "value": [
             {"@iot.id": town.ids["O3"], "result": "warm"},
             {"@iot.id": town.ids["O2"], "result": 21},

@@ -87,7 +87,9 @@ def update_tenant(
             installed=platform.installed,
             actor=admin.actor,
         )
-        return tenants.to_public(tenant)
+        public = tenants.to_public(tenant)
+    platform.forget_cached_access()
+    return public
 
 
 @router.post("/tenants/{slug}/disable", summary="Disable a tenant", responses=responses(404))
@@ -95,7 +97,9 @@ def disable_tenant(slug: str, platform: PlatformDep, admin: AdminDep) -> TenantP
     """Its routes and topics answer as if it did not exist; its data stays."""
     with platform.database.write() as session:
         tenant = tenants.set_disabled(session=session, slug=slug, disabled=True, actor=admin.actor)
-        return tenants.to_public(tenant)
+        public = tenants.to_public(tenant)
+    platform.forget_cached_access()
+    return public
 
 
 @router.post("/tenants/{slug}/enable", summary="Enable a disabled tenant", responses=responses(404))
@@ -103,7 +107,9 @@ def enable_tenant(slug: str, platform: PlatformDep, admin: AdminDep) -> TenantPu
     """Undo a disable."""
     with platform.database.write() as session:
         tenant = tenants.set_disabled(session=session, slug=slug, disabled=False, actor=admin.actor)
-        return tenants.to_public(tenant)
+        public = tenants.to_public(tenant)
+    platform.forget_cached_access()
+    return public
 
 
 @router.get("/audit/verify", summary="Verify the audit chain")

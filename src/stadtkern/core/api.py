@@ -249,7 +249,9 @@ def update_principal(
             catalogue=principals.role_catalogue(platform.installed, tenant),
             actor=admin.actor,
         )
-        return principals.to_public(session, principal)
+        public = principals.to_public(session, principal)
+    platform.forget_cached_access()  # roles and disabling apply at once in this process
+    return public
 
 
 @router.get("/admin/keys", summary="List API keys")
@@ -303,7 +305,9 @@ def revoke_key(
     """Revoked keys stop working at once; the record stays for the audit trail."""
     with platform.database.write() as session:
         key = keys.revoke_key(session=session, tenant=tenant, key_id=key_id, actor=admin.actor)
-        return keys.to_public(key)
+        public = keys.to_public(key)
+    platform.forget_cached_access()
+    return public
 
 
 @router.get("/admin/audit", summary="The tenant's audit log")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -15,6 +16,7 @@ from stadtkern.core.oidc import OidcError, OidcVerifier
 from stadtkern.core.ratelimit import FailureLimiter
 from stadtkern.core.refs import Identity, TenantRef
 from stadtkern.core.roles import ADMIN, PLATFORM_ADMIN, effective_roles
+from stadtkern.core.ttl_cache import TtlCache
 from stadtkern.db import Database
 from stadtkern.db.base import utcnow
 from stadtkern.errors import Forbidden, Unauthenticated
@@ -44,11 +46,14 @@ class Authenticator:
         limiter: FailureLimiter,
         oidc: OidcVerifier | None,
         pepper: bytes,
+        cache_seconds: float = 0.0,
     ) -> None:
         self.database = database
         self.pepper = pepper
         self.limiter = limiter
         self.oidc = oidc
+        # Verified API keys per (token hash, tenant id): no database read per request.
+        self.cache: TtlCache[tuple[bytes, int | None], Identity] = TtlCache(cache_seconds)
 
     def identify(self, credentials: Credentials, tenant: TenantRef | None) -> Identity | None:
         """The caller's identity, None when anonymous; raises on bad or throttled credentials."""
@@ -71,8 +76,15 @@ class Authenticator:
             return self._oidc(token, tenant)
         raise Unauthenticated("the bearer token is not a valid API key or OIDC token")
 
+    def cached_key(self, token: str, tenant: TenantRef | None) -> Identity | None:
+        """The identity of an API key verified within the cache's time to live, if any."""
+        return self.cache.get(_cache_key(token, tenant))
+
     def identify_key(self, token: str, tenant: TenantRef | None) -> Identity:
         """The identity behind an API key token; raises Unauthenticated when it is not live."""
+        cached = self.cached_key(token, tenant)
+        if cached is not None:
+            return cached
         with self.database.read() as session:
             found = keys.verify_token(session, token, self.pepper)
             if found is None:
@@ -87,6 +99,7 @@ class Authenticator:
                 session.execute(
                     update(ApiKey).where(ApiKey.id == key_pk).values(last_used_at=utcnow())
                 )
+        self.cache.put(_cache_key(token, tenant), identity)
         return identity
 
     def _oidc(self, token: str, tenant: TenantRef | None) -> Identity:
@@ -146,3 +159,7 @@ def _principal_identity(
         via=via,
         platform_admin=platform_admin,
     )
+
+
+def _cache_key(token: str, tenant: TenantRef | None) -> tuple[bytes, int | None]:
+    return hashlib.sha256(token.encode()).digest(), None if tenant is None else tenant.id

@@ -7,9 +7,9 @@ import binascii
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Path, Request
 
-from stadtkern.core import tenants
 from stadtkern.core.authn import Credentials
 from stadtkern.core.refs import Identity, TenantRef
 from stadtkern.core.sessions import COOKIE_NAME, CSRF_HEADER
@@ -64,13 +64,12 @@ def _presented_key(authorization: str) -> str:
     )
 
 
-def get_tenant(
+async def get_tenant(
     platform: PlatformDep,
     tenant: Annotated[str, Path(description="Tenant slug, e.g. kaiserslautern", max_length=40)],
 ) -> TenantRef:
-    """The enabled tenant named in the path, resolved once per request."""
-    with platform.database.read() as session:
-        ref = tenants.find_active(session=session, slug=tenant)
+    """The enabled tenant named in the path, resolved once per request (and remembered)."""
+    ref = await platform.resolve_tenant(tenant)
     if ref is None:
         raise NotFound(f"no tenant '{tenant}'")
     return ref
@@ -79,9 +78,21 @@ def get_tenant(
 TenantDep = Annotated[TenantRef, Depends(get_tenant)]
 
 
-def get_identity(request: Request, platform: PlatformDep, tenant: TenantDep) -> Identity | None:
-    """The caller within the tenant of the path; None when anonymous."""
-    return platform.authenticator.identify(credentials_of(request), tenant)
+async def get_identity(
+    request: Request, platform: PlatformDep, tenant: TenantDep
+) -> Identity | None:
+    """The caller within the tenant of the path; None when anonymous.
+
+    A key verified moments ago is answered from memory, without a worker thread; anything
+    else is checked against the database in a worker thread.
+    """
+    credentials = credentials_of(request)
+    authenticator = platform.authenticator
+    if credentials.bearer is not None:
+        cached = authenticator.cached_key(credentials.bearer, tenant)
+        if cached is not None:
+            return cached
+    return await anyio.to_thread.run_sync(authenticator.identify, credentials, tenant)
 
 
 def get_platform_identity(request: Request, platform: PlatformDep) -> Identity | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import sys
@@ -209,10 +210,34 @@ class MqttService:
     # --- event loop side ---------------------------------------------------------------------
 
     async def _receive(self, inbox: asyncio.Queue[Received]) -> None:
-        while True:
-            message = await inbox.get()
-            if await self._router.route(message):
-                self._acknowledge(message)
+        """Handle inbound messages concurrently; acknowledge them in the order received.
+
+        MQTT 3.1.1 (4.6) wants PUBACKs in the order of the PUBLISHes, and a handler that
+        waits for its commit (SensorThings ingest) must not hold up the messages behind it:
+        up to `inbound_concurrency` messages are handled at once, and each is acknowledged
+        once it and every message before it are done.
+        """
+        slots = asyncio.Semaphore(self._settings.inbound_concurrency)
+        order: collections.deque[tuple[Received, asyncio.Task[bool]]] = collections.deque()
+
+        def flush(_done: object) -> None:
+            while order and order[0][1].done():
+                message, task = order.popleft()
+                slots.release()
+                if not task.cancelled() and task.exception() is None and task.result():
+                    self._acknowledge(message)
+
+        try:
+            while True:
+                message = await inbox.get()
+                await slots.acquire()
+                task = asyncio.create_task(self._router.route(message))
+                order.append((message, task))
+                task.add_done_callback(flush)
+        finally:
+            # Unfinished messages stay unacknowledged: the broker delivers them again.
+            for _message, task in order:
+                task.cancel()
 
     def _acknowledge(self, message: Received) -> None:
         client = self._client

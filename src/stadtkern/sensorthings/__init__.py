@@ -38,19 +38,32 @@ class SensorThingsModule(BaseModule):
         return topic_handlers(context)
 
     def background_tasks(self, context: ModuleContext) -> Sequence[BackgroundTask]:
-        """Keep the set of open-data tenants (anonymous MQTT read) current."""
+        """Keep the set of open-data tenants (anonymous MQTT read) current, and the
+        Observations' monthly partitions ahead of time (PostgreSQL)."""
+        from stadtkern.sensorthings.partitions import keep_partitions_ahead
         from stadtkern.sensorthings.wiring import keep_open_data_current
 
         async def refresh() -> None:
             await keep_open_data_current(context)
 
-        return [refresh]
+        async def partitions() -> None:
+            await keep_partitions_ahead(context.platform.database)
+
+        return [refresh] if context.platform.database.is_sqlite else [refresh, partitions]
 
     async def on_start(self, context: ModuleContext) -> None:
         """Load the open-data tenants before the broker admits anyone."""
         from stadtkern.sensorthings.wiring import refresh_open_data
 
         await refresh_open_data(context)
+
+    async def on_stop(self, context: ModuleContext) -> None:
+        """Write the Observations still queued for ingest (their senders wait for it)."""
+        from anyio import to_thread
+
+        from stadtkern.sensorthings.wiring import stop_ingest
+
+        await to_thread.run_sync(stop_ingest, context)
 
 
 module = SensorThingsModule()

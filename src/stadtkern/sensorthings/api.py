@@ -21,10 +21,11 @@ from stadtkern.core.roles import ADMIN, OPERATOR, VIEWER
 from stadtkern.core.schemas import RequestBody
 from stadtkern.errors import BadRequest, Forbidden, NotFound, Unauthenticated
 from stadtkern.http.deps import PlatformDep, TenantDep, get_identity, require
-from stadtkern.http.problems import responses
+from stadtkern.http.problems import problem, responses
 from stadtkern.sensorthings import tenant_settings
 from stadtkern.sensorthings.batch import BATCH_PATH, execute_batch
 from stadtkern.sensorthings.dispatch import Dispatcher, StaRequest, StaResponse
+from stadtkern.sensorthings.ingest.pipeline import IngestBusy
 from stadtkern.sensorthings.openapi import sensorthings_openapi
 from stadtkern.sensorthings.service_root import service_root
 
@@ -41,24 +42,29 @@ class Access:
     may_write: bool
 
 
-def sta_identity(request: Request, platform: PlatformDep, tenant: TenantDep) -> Identity | None:
+async def sta_identity(
+    request: Request, platform: PlatformDep, tenant: TenantDep
+) -> Identity | None:
     """The caller; refused credentials are challenged with Basic too (STA clients use it)."""
     try:
-        return get_identity(request, platform, tenant)
+        return await get_identity(request, platform, tenant)
     except Unauthenticated as error:
         raise Unauthenticated(error.detail, challenge=CHALLENGE) from error
 
 
-def reader_access(
+async def reader_access(
     identity: Annotated[Identity | None, Depends(sta_identity)],
     tenant: TenantDep,
     platform: PlatformDep,
 ) -> Access:
-    """Admit viewers of the tenant, and anyone where the tenant publishes open data."""
+    """Admit viewers of the tenant, and anyone where the tenant publishes open data.
+
+    Which tenants publish open data is kept in memory (`Platform.open_data_tenants`: changed
+    at once by this process, re-read from the database by every process twice a minute).
+    """
     if identity is None:
-        with platform.database.read() as session:
-            if tenant_settings.anonymous_read(session, tenant.id):
-                return Access(None, may_write=False)
+        if tenant.slug in platform.open_data_tenants:
+            return Access(None, may_write=False)
         raise Unauthenticated(
             "reading this town's SensorThings data needs an API key (Bearer, or Basic with the "
             "key as the password)",
@@ -71,7 +77,7 @@ def reader_access(
     return Access(identity, may_write=identity.has_role(OPERATOR))
 
 
-def writer_access(access: Annotated[Access, Depends(reader_access)]) -> Access:
+async def writer_access(access: Annotated[Access, Depends(reader_access)]) -> Access:
     """Admit operators of the tenant."""
     if access.identity is None:
         raise Unauthenticated("changing SensorThings data needs an API key", challenge=CHALLENGE)
@@ -172,7 +178,7 @@ def build_router(dispatcher: Dispatcher, mqtt_endpoint: str) -> APIRouter:
                 may_write=access.may_write,
             )
             return _respond(answer)
-        writer_access(access)
+        await writer_access(access)
         sta = StaRequest(
             request.method,
             path,
@@ -180,6 +186,17 @@ def build_router(dispatcher: Dispatcher, mqtt_endpoint: str) -> APIRouter:
             parse_json(body, content_type) if body or request.method != "DELETE" else None,
             content_type or "application/json",
         )
+        try:
+            fast = await dispatcher.create_fast(tenant, sta, base_url=base_url)
+        except IngestBusy as busy:
+            return problem(
+                busy.status,
+                busy.detail,
+                instance=request.url.path,
+                headers={"Retry-After": str(busy.retry_after)},
+            )
+        if fast is not None:
+            return _respond(fast)  # committed: the ingest pipeline answers after the commit
         answer = await to_thread.run_sync(
             lambda: dispatcher.handle(tenant, sta, base_url=base_url, may_write=True)
         )

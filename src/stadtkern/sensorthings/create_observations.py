@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from stadtkern.errors import BadRequest, StadtkernError
 from stadtkern.sensorthings.catalogue import DATASTREAM, MULTI_DATASTREAM, OBSERVATION
 from stadtkern.sensorthings.creating import Bound, create_entity
+from stadtkern.sensorthings.entities import EntityType
 from stadtkern.sensorthings.links import existing, reference_id
 from stadtkern.sensorthings.write_context import WriteContext
 
@@ -52,6 +53,16 @@ def create_observation_rows(ctx: WriteContext, body: object) -> list[str | int]:
 def _group(
     ctx: WriteContext, group: object, where: str
 ) -> tuple[Bound, list[str], Sequence[object]]:
+    members, stream, stream_id = group_stream(group, where)
+    existing(ctx, stream, stream_id, f"{where}.{stream.name}")
+    link = OBSERVATION.link(stream.name)
+    assert link is not None  # noqa: S101 - Observations link both stream types
+    return Bound(link, stream_id), check_components(members, where), group_rows(members, where)
+
+
+def group_stream(group: object, where: str) -> tuple[Mapping[str, object], EntityType, int]:
+    """The group as an object, and the (Multi)Datastream it names by reference (not yet
+    checked to exist)."""
     if not isinstance(group, Mapping):
         raise BadRequest(f"{where}: expected a JSON object")
     streams = [name for name in ("Datastream", "MultiDatastream") if name in group]
@@ -62,13 +73,11 @@ def _group(
     stream_id = reference_id(group[stream.name], place)
     if stream_id is None:
         raise BadRequest(f"{place}: expected a reference {{'@iot.id': ...}}")
-    existing(ctx, stream, stream_id, place)
-    link = OBSERVATION.link(stream.name)
-    assert link is not None  # noqa: S101 - Observations link both stream types
-    return Bound(link, stream_id), _components(group, where), _rows(group, where)
+    return group, stream, stream_id
 
 
-def _components(group: Mapping[str, object], where: str) -> list[str]:
+def check_components(group: Mapping[str, object], where: str) -> list[str]:
+    """A group's components: known, each once, 'result' among them."""
     components = group.get("components")
     if not isinstance(components, list) or not all(isinstance(c, str) for c in components):
         raise BadRequest(f"{where}.components: expected an array of property names")
@@ -80,7 +89,8 @@ def _components(group: Mapping[str, object], where: str) -> list[str]:
     return [str(component) for component in components]
 
 
-def _rows(group: Mapping[str, object], where: str) -> Sequence[object]:
+def group_rows(group: Mapping[str, object], where: str) -> Sequence[object]:
+    """A group's dataArray."""
     rows = group.get("dataArray")
     if not isinstance(rows, list):
         raise BadRequest(f"{where}.dataArray: expected an array of rows")

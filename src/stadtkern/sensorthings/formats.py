@@ -20,10 +20,13 @@ from sqlalchemy.orm import Session
 
 from stadtkern.errors import BadRequest
 from stadtkern.sensorthings.catalogue import DATASTREAM, MULTI_DATASTREAM, OBSERVATION
-from stadtkern.sensorthings.collection import collection_query, next_page_link
+from stadtkern.sensorthings.collection import (
+    collection_query,
+    fetch_collection,
+    next_page_link,
+)
 from stadtkern.sensorthings.context import Document, ReadContext
 from stadtkern.sensorthings.entities import EntityType
-from stadtkern.sensorthings.pages import fetch_page
 from stadtkern.sensorthings.paths import ResourcePath
 from stadtkern.sensorthings.query import QueryOptions, SelectItem
 from stadtkern.sensorthings.render import Row, field_value, self_link
@@ -88,16 +91,14 @@ def data_array(
     names.extend(column for name in components for column in COMPONENTS[name])
     columns = [table.c[name] for name in dict.fromkeys(names)]
     query = collection_query(context, resolved, options)
-    page = fetch_page(
-        session, columns, query.where, query.order, query.frame, count=bool(options.count)
-    )
+    page = fetch_collection(session, context, columns, query, options)
     groups: dict[tuple[EntityType, int], list[list[Any]]] = {}
     for row in page.rows:
         values = [_component(name, row) for name in components]
         groups.setdefault(_stream(row), []).append(values)
     body: dict[str, Any] = {}
-    if page.count is not None:
-        body["@iot.count"] = page.count
+    if page.counted is not None:
+        body.update(page.counted.annotations())
     if (link := next_page_link(context, path, page, query.frame)) is not None:
         body["@iot.nextLink"] = link
     body["value"] = [

@@ -66,8 +66,8 @@ def geojson_document(
     if not collection:
         return Document(features[0], GEOJSON_MEDIA_TYPE)
     body: dict[str, Any] = {"type": "FeatureCollection"}
-    if listing.count is not None:
-        body["@iot.count"] = listing.count
+    if listing.counted is not None:
+        body.update(listing.counted.annotations())
     if listing.next_link is not None:
         body["@iot.nextLink"] = listing.next_link
     body["features"] = features

@@ -187,10 +187,24 @@ class FeatureOfInterest(_Described, Base):
 
 
 class Observation(TenantScoped, Base):
-    """One measured value."""
+    """One measured value.
+
+    On PostgreSQL the table is partitioned by month of phenomenon_time_start (see
+    `partitions.py`); a partitioned table's primary key must hold the partition key, so there
+    it is (id, phenomenon_time_start). The ids stay unique all the same: they come from the
+    table's one sequence. Mapped here is `id` alone, the entity's identity and SQLite's key
+    (a rowid alias); Alembic does not compare primary keys, the migrations test the rest.
+    """
 
     __tablename__ = "sta_observation"
     __table_args__ = (
+        # BRIN on PostgreSQL (tiny, and time-ordered inserts keep it sharp); a b-tree on
+        # SQLite, which has no BRIN.
+        Index(
+            "ix_sta_observation_phenomenon_time_start",
+            "phenomenon_time_start",
+            postgresql_using="brin",
+        ),
         CheckConstraint(
             "(datastream_id IS NULL) <> (multi_datastream_id IS NULL)", name="one_stream"
         ),
@@ -228,6 +242,30 @@ class Observation(TenantScoped, Base):
     valid_time_start: Mapped[datetime | None] = mapped_column(nullable=True)
     valid_time_end: Mapped[datetime | None] = mapped_column(nullable=True)
     parameters: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class LatestObservation(TenantScoped, Base):
+    """The newest Observation of each Datastream (greatest phenomenon_time_start, then id).
+
+    Kept by the ingest batch and by the general writer in the transaction that changes the
+    Observations, so that map views read one row per Datastream instead of the Observations.
+    """
+
+    __tablename__ = "sta_latest_observation"
+
+    datastream_id: Mapped[int] = mapped_column(
+        BigId, _fk("sta_datastream.id"), primary_key=True, autoincrement=False
+    )
+    # No foreign key: on PostgreSQL the Observations' key is (id, phenomenon_time_start).
+    observation_id: Mapped[int] = mapped_column(BigId)
+    phenomenon_time_start: Mapped[datetime] = mapped_column()
+    phenomenon_time_end: Mapped[datetime | None] = mapped_column(nullable=True)
+    result_time: Mapped[datetime | None] = mapped_column(nullable=True)
+    result_type: Mapped[int] = mapped_column(SmallInteger)
+    result_number: Mapped[float | None] = mapped_column(Double, nullable=True)
+    result_string: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result_boolean: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    result_json: Mapped[Any] = mapped_column(JSON, nullable=True)
 
 
 class Actuator(_Described, Base):

@@ -3,9 +3,10 @@
 Topics: `v1.1/Observations`, `v1.1/Datastreams(id)/Observations`,
 `v1.1/MultiDatastreams(id)/Observations` and `v1.1/FeaturesOfInterest(id)/Observations`.
 The broker has already checked that the client may publish there (the topic ACL of
-`stadtkern.mqtt.access`). The handler returns once the Observation is committed, so the
-message is acknowledged only then; a payload that can never become an Observation is
-logged and dropped (acknowledged), since redelivering it would fail the same way.
+`stadtkern.mqtt.access`). The handler returns once the Observation is committed (through
+the ingest pipeline where it can), so the message is acknowledged only then; a payload
+that can never become an Observation is logged and dropped (acknowledged), since
+redelivering it would fail the same way.
 
 A subscriber of such a topic hears both the client's publish and the server's message about
 the created entity. The server's messages carry `@iot.selfLink`; a payload with one is not a
@@ -55,6 +56,13 @@ async def create_from_message(
         return None  # the server's own message about an entity, not a create request
     request = StaRequest("POST", path, body=body)
     tenant_base = f"{base_url.rstrip('/')}/{message.tenant.slug}/v1.1"
+    # Returns after the commit; waits while the ingest queue is full (the broker holds the
+    # messages meanwhile). An error of the pipeline itself (shutting down, database down)
+    # propagates: the message stays unacknowledged and comes again.
+    fast = await dispatcher.create_fast(message.tenant, request, base_url=tenant_base, wait=True)
+    if fast is not None:
+        fast_id: int = fast.body["@iot.id"]
+        return fast_id
     try:
         answer = await to_thread.run_sync(
             lambda: dispatcher.handle(message.tenant, request, base_url=tenant_base, may_write=True)

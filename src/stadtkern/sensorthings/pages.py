@@ -1,7 +1,9 @@
 """Pages of a collection: `$filter`, `$orderby`, `$top`, `$skip`, `$count` and `@iot.nextLink`.
 
 One page is one query for `top + 1` rows (the extra row tells that more exist) plus, with
-`$count=true`, one count of the filtered collection.
+`$count=true`, one count of the filtered collection (counting.py). Top-level collections
+continue by `$skiptoken` (keyset.py); `$skip` is what clients may send and what nested
+(`$expand`) collections link with.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from stadtkern.errors import BadRequest
+from stadtkern.sensorthings.counting import Count
 from stadtkern.sensorthings.entities import EntityType
 from stadtkern.sensorthings.maps import property_map
 from stadtkern.sensorthings.query import (
@@ -33,6 +36,7 @@ T = TypeVar("T")
 CHUNK = 5000
 # Characters left readable in links; everything else in names and values is percent-encoded.
 _SAFE = "$/:'(),;@"
+_PAGING = ("$top", "$skip", "$skiptoken")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class Page:
     rows: list[RowMapping]
     count: int | None
     more: bool
+    counted: Count | None = None  # the count with its mode (countMode=), when asked
+    token: str | None = None  # the `$skiptoken` of the next page, under keyset paging
 
 
 def window(options: QueryOptions, settings: SensorThingsSettings) -> Window:
@@ -121,10 +127,17 @@ def fetch_page(
     frame: Window,
     *,
     count: bool,
+    keys: Sequence[ColumnElement[Any]] = (),
 ) -> Page:
-    """One page of rows in order, and the count of all rows matching `where` when asked."""
-    query = select(*columns).where(*where).order_by(*order)
-    rows = list(session.execute(query.offset(frame.skip).limit(frame.top + 1)).mappings())
+    """One page of rows in order, and the count of all rows matching `where` when asked.
+
+    `keys` are further (labelled) columns the rows carry: the values keyset paging needs.
+    """
+    query = select(*columns, *keys).where(*where).order_by(*order)
+    query = query.limit(frame.top + 1)
+    if frame.skip:
+        query = query.offset(frame.skip)
+    rows = list(session.execute(query).mappings())
     total = None
     if count:
         table = columns[0].table
@@ -142,8 +155,15 @@ def query_string(items: Iterable[tuple[str, str]]) -> str:
 
 def paged_url(url: str, items: Iterable[tuple[str, str]], frame: Window) -> str:
     """`url` with the query `items`, their `$top` and `$skip` replaced by those of `frame`."""
-    kept = [(name, value) for name, value in items if name not in ("$top", "$skip")]
+    kept = [(name, value) for name, value in items if name not in _PAGING]
     paging = [("$top", str(frame.top)), ("$skip", str(frame.skip))]
+    return f"{url}?{query_string([*kept, *paging])}"
+
+
+def token_url(url: str, items: Iterable[tuple[str, str]], top: int, token: str) -> str:
+    """`url` with the query `items`, continuing after a row by `$skiptoken` (no `$skip`)."""
+    kept = [(name, value) for name, value in items if name not in _PAGING]
+    paging = [("$top", str(top)), ("$skiptoken", token)]
     return f"{url}?{query_string([*kept, *paging])}"
 
 

@@ -6,6 +6,9 @@
 
 A path is a chain of entity segments (an entity set, then navigation properties, each with
 an optional id), optionally ending in a property (`/name`, `/name/$value`) or in `$ref`.
+
+Reads may also end in one of Stadtkern's extensions (`parse_path(text, extensions=True)`):
+`Datastreams/$latest` and `Datastreams(1)/Observations/$aggregate`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from stadtkern.sensorthings.entities import EntityType, Field, Link
 _SEGMENT = re.compile(r"(?P<name>[A-Za-z]+)(?:\((?P<id>[^()]*)\))?")
 # Ids are 64-bit integers; larger numbers are not ids of ours.
 MAX_ID = 2**63 - 1
+LATEST = "$latest"
+AGGREGATE = "$aggregate"
+EXTENSIONS = (LATEST, AGGREGATE)
 
 
 class PathError(ValueError):
@@ -52,6 +58,7 @@ class ResourcePath:
     id_property: bool = False  # /id
     value: bool = False  # /{property}/$value
     ref: bool = False  # /$ref
+    extension: str | None = None  # /$latest or /$aggregate (reads only)
 
     @property
     def last(self) -> Segment:
@@ -89,6 +96,8 @@ class ResourcePath:
             parts.append("$value")
         if self.ref:
             parts.append("$ref")
+        if self.extension is not None:
+            parts.append(self.extension)
         return "/".join(parts)
 
 
@@ -99,11 +108,16 @@ def parse_id(text: str) -> int:
     return int(text)
 
 
-def parse_path(text: str) -> ResourcePath:
-    """Parse a resource path relative to the service root; raises PathError."""
+def parse_path(text: str, *, extensions: bool = False) -> ResourcePath:
+    """Parse a resource path relative to the service root; raises PathError.
+
+    With `extensions`, the read-only `$latest` and `$aggregate` endings are allowed.
+    """
     parts = [part for part in text.strip("/").split("/")]
     if not parts or not parts[0]:
         raise PathError("the path names no entity set")
+    if parts[-1] in EXTENSIONS:
+        return _extension(text, parts, extensions)
     segments: list[Segment] = []
     index = 0
     for index, part in enumerate(parts):  # noqa: B007 - the index is used after the loop
@@ -113,6 +127,35 @@ def parse_path(text: str) -> ResourcePath:
     else:
         return ResourcePath(tuple(segments))
     return _tail(tuple(segments), parts[index:])
+
+
+def _extension(text: str, parts: list[str], allowed: bool) -> ResourcePath:
+    name = parts[-1]
+    if not allowed:
+        raise PathError(f"{name} can only be read (GET)", not_found=False)
+    path = parse_path("/".join(parts[:-1]))
+    segments = path.segments
+    if path.field is not None or path.id_property or path.ref:
+        raise PathError(f"{name} cannot follow {'/'.join(parts[:-1])}", not_found=False)
+    if name == LATEST:
+        fits = (
+            len(segments) == 1
+            and segments[0].entity.set_name == "Datastreams"
+            and segments[0].id is None
+        )
+        where = "Datastreams/$latest"
+    else:
+        fits = (
+            len(segments) == 2
+            and segments[0].entity.set_name == "Datastreams"
+            and segments[0].id is not None
+            and segments[1].entity.set_name == "Observations"
+            and segments[1].id is None
+        )
+        where = "Datastreams({id})/Observations/$aggregate"
+    if not fits:
+        raise PathError(f"{name} is only available as {where}, not {text!r}", not_found=False)
+    return ResourcePath(segments, extension=name)
 
 
 def _is_property(segment: Segment, part: str) -> bool:

@@ -18,12 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stadtkern.errors import BadRequest, NotFound
+from stadtkern.sensorthings.aggregate import aggregate
 from stadtkern.sensorthings.collection import Listing, list_entities, load_entity
 from stadtkern.sensorthings.context import Document, ReadContext
 from stadtkern.sensorthings.csv_ import csv_document
 from stadtkern.sensorthings.formats import CSV, DATA_ARRAY, GEOJSON, data_array, result_format
 from stadtkern.sensorthings.geojson_ import geojson_document, geometry_columns
-from stadtkern.sensorthings.paths import ResourcePath
+from stadtkern.sensorthings.latest import latest_values
+from stadtkern.sensorthings.paths import AGGREGATE, LATEST, ResourcePath
 from stadtkern.sensorthings.query import QueryOptions, SelectItem
 from stadtkern.sensorthings.render import ID, SELF_LINK, field_value, self_link
 from stadtkern.sensorthings.resolve import Resolved, resolve
@@ -39,6 +41,12 @@ def read(
 ) -> Document:
     """The answer to GET `path` with the query `options`, for the tenant of `context`."""
     resolved = resolve(session, context.tenant.id, path)
+    if path.extension == LATEST:
+        return latest_values(session, context, options)
+    if path.extension == AGGREGATE:
+        stream_id = path.segments[0].id
+        assert stream_id is not None  # noqa: S101 - parse_path admits Datastreams(id) only
+        return aggregate(session, context, stream_id, options)
     if path.ref:
         return _references(session, context, path, resolved, options)
     if path.field is not None or path.id_property:
@@ -135,8 +143,8 @@ def raw_text(value: Any) -> str | None:
 
 def _page_body(listing: Listing, values: list[Any]) -> dict[str, Any]:
     body: dict[str, Any] = {}
-    if listing.count is not None:
-        body["@iot.count"] = listing.count
+    if listing.counted is not None:
+        body.update(listing.counted.annotations())
     if listing.next_link is not None:
         body["@iot.nextLink"] = listing.next_link
     body["value"] = values

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -24,4 +26,38 @@ class SensorThingsSettings(BaseModel):
         "",
         description="MQTT URL clients use, announced in serverSettings (empty: the platform's "
         "broker URL)",
+    )
+
+    # --- ingest pipeline (engineer I, issue 4) ---
+    ingest_max_delay_ms: float = Field(
+        5.0,
+        ge=0,
+        le=1000,
+        description="Longest time an Observation waits for others to share its transaction",
+    )
+    ingest_batch_rows: int = Field(
+        5000, ge=1, le=100_000, description="Most Observations written in one transaction"
+    )
+    ingest_queue_rows: int = Field(
+        100_000,
+        ge=1,
+        le=10_000_000,
+        description="Most Observations waiting to be written; beyond, HTTP answers 503 with "
+        "Retry-After and MQTT consumption waits",
+    )
+
+    # --- fast reads: $count modes and the latest values (engineer R, issue 4) ---
+    count_mode: Literal["exact", "estimate", "limited"] = Field(
+        "exact",
+        description="How $count=true counts unless a request says countMode=: exact, estimate "
+        "(the database's estimate) or limited (counts up to count_limit)",
+    )
+    count_limit: int = Field(
+        10_000,
+        ge=1,
+        le=100_000_000,
+        description="Cap of countMode=limited; estimate counts exactly below it",
+    )
+    latest_max_top: int = Field(
+        10_000, ge=1, le=100_000, description="Largest page of Datastreams/$latest (map views)"
     )

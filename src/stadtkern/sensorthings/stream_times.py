@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, Update, bindparam, case, func, select, update
 
 from stadtkern.sensorthings.catalogue import (
     DATASTREAM,
@@ -20,6 +20,7 @@ from stadtkern.sensorthings.catalogue import (
     OBSERVATION,
 )
 from stadtkern.sensorthings.entities import EntityType
+from stadtkern.sensorthings.ingest.latest import refresh_latest
 from stadtkern.sensorthings.write_context import StreamSpan, WriteContext
 
 STREAM_COLUMN = {DATASTREAM.name: "datastream_id", MULTI_DATASTREAM.name: "multi_datastream_id"}
@@ -48,20 +49,50 @@ def note_observation(
         span.add(start, end or start, result)
 
 
-def widen_streams(ctx: WriteContext) -> None:
-    """Widen every stream by the Observations this request added; forget them."""
+def widen_streams(ctx: WriteContext, *, latest: bool = True) -> None:
+    """Widen every stream by the Observations this request added; forget them.
+
+    One statement per stream type and kind of span, executed for all streams at once (an
+    ingest batch may touch thousands). `latest=False`: the caller keeps the latest values
+    itself (the ingest batch knows its newest rows without asking the index).
+    """
+    statements: dict[tuple[str, bool], list[dict[str, Any]]] = {}
     for (name, stream_id), span in ctx.spans.items():
-        table = ENTITY_TYPES[name].table
-        values: dict[str, Any] = {
-            "phenomenon_time_start": _least(table.c.phenomenon_time_start, span.phenomenon_start),
-            "phenomenon_time_end": _greatest(table.c.phenomenon_time_end, span.phenomenon_end),
+        with_result = span.result_start is not None and span.result_end is not None
+        values = {
+            "k_id": stream_id,
+            "k_tenant": ctx.tenant_id,
+            "k_phenomenon_start": span.phenomenon_start,
+            "k_phenomenon_end": span.phenomenon_end,
         }
-        if span.result_start is not None and span.result_end is not None:
-            values["result_time_start"] = _least(table.c.result_time_start, span.result_start)
-            values["result_time_end"] = _greatest(table.c.result_time_end, span.result_end)
-        ctx.update(ENTITY_TYPES[name], stream_id, values)
+        if with_result:
+            values.update(k_result_start=span.result_start, k_result_end=span.result_end)
+        statements.setdefault((name, with_result), []).append(values)
         ctx.log.updated(ENTITY_TYPES[name], stream_id, TIME_FIELDS)
+    for (name, with_result), parameters in statements.items():
+        ctx.session.execute(_widen(ENTITY_TYPES[name], with_result), parameters)
+    if latest:
+        for name, stream_id in ctx.spans:
+            if name == DATASTREAM.name:
+                refresh_latest(ctx, stream_id)
     ctx.spans.clear()
+
+
+def _widen(stream: EntityType, with_result: bool) -> Update:
+    table = stream.table
+    c = table.c
+    values = {
+        "phenomenon_time_start": _least(c.phenomenon_time_start, "k_phenomenon_start"),
+        "phenomenon_time_end": _greatest(c.phenomenon_time_end, "k_phenomenon_end"),
+    }
+    if with_result:
+        values["result_time_start"] = _least(c.result_time_start, "k_result_start")
+        values["result_time_end"] = _greatest(c.result_time_end, "k_result_end")
+    return (
+        update(table)
+        .where(c.id == bindparam("k_id"), c.tenant_id == bindparam("k_tenant"))
+        .values(**values)
+    )
 
 
 def recompute_stream(ctx: WriteContext, stream: EntityType, stream_id: int) -> None:
@@ -81,13 +112,15 @@ def recompute_stream(ctx: WriteContext, stream: EntityType, stream_id: int) -> N
     ).one()
     ctx.update(stream, stream_id, dict(zip(TIME_COLUMNS, row, strict=True)))
     ctx.log.updated(stream, stream_id, TIME_FIELDS)
+    if stream is DATASTREAM:
+        refresh_latest(ctx, stream_id)
 
 
-def _least(column: ColumnElement[Any], value: datetime) -> ColumnElement[Any]:
-    bound = literal(value, column.type)
+def _least(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
+    bound = bindparam(name, type_=column.type)
     return case((column.is_(None), bound), (column > bound, bound), else_=column)
 
 
-def _greatest(column: ColumnElement[Any], value: datetime) -> ColumnElement[Any]:
-    bound = literal(value, column.type)
+def _greatest(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
+    bound = bindparam(name, type_=column.type)
     return case((column.is_(None), bound), (column < bound, bound), else_=column)

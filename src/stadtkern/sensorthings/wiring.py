@@ -13,6 +13,7 @@ from stadtkern.core.refs import TenantRef
 from stadtkern.modules.contract import ModuleContext, TopicHandler
 from stadtkern.sensorthings import tenant_settings
 from stadtkern.sensorthings.dispatch import Dispatcher
+from stadtkern.sensorthings.ingest.pipeline import IngestPipeline
 from stadtkern.sensorthings.mqtt_create import create_handlers
 from stadtkern.sensorthings.notifications import publish_changes
 from stadtkern.sensorthings.settings import SensorThingsSettings
@@ -58,9 +59,31 @@ def dispatcher_of(context: ModuleContext) -> Dispatcher:
             ),
         )
 
-    dispatcher = Dispatcher(platform.database, settings, publish)
+    pipeline = IngestPipeline(
+        platform.database,
+        publish,
+        max_delay_ms=settings.ingest_max_delay_ms,
+        batch_rows=settings.ingest_batch_rows,
+        queue_rows=settings.ingest_queue_rows,
+    )
+    context.extras["ingest"] = pipeline
+    dispatcher = Dispatcher(platform.database, settings, publish, pipeline)
     context.extras["dispatcher"] = dispatcher
     return dispatcher
+
+
+def ingest_of(context: ModuleContext) -> IngestPipeline:
+    """The platform's ingest pipeline (made with the dispatcher)."""
+    pipeline = dispatcher_of(context).ingest
+    assert pipeline is not None  # noqa: S101 - dispatcher_of always makes one
+    return pipeline
+
+
+def stop_ingest(context: ModuleContext) -> None:
+    """Write what the ingest queue holds, then stop its writer (on shutdown)."""
+    pipeline = context.extras.get("ingest")
+    if isinstance(pipeline, IngestPipeline):
+        pipeline.close()
 
 
 def public_url(context: ModuleContext) -> str:

@@ -46,6 +46,13 @@ def arithmetic(node: Binary, left: Operand, right: Operand) -> Operand:
     elif node.operator is Operator.MUL:
         result = a * b
     else:
-        divisor = func.nullif(b, 0)
-        result = a % divisor if node.operator is Operator.MOD else a / divisor
+        divisor = func.nullif(b, 0, type_=b.type)
+        if node.operator is Operator.MOD:
+            result = a % divisor
+        elif integral:
+            # SQLAlchemy's / divides integers as decimals; // writes the databases' integer
+            # division, which truncates towards zero.
+            result = a // divisor
+        else:
+            result = a / divisor
     return Operand(result, kind)

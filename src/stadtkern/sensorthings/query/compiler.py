@@ -111,7 +111,12 @@ class FilterCompiler:
             related, link = self.scope.join(prefix)
             inner = FilterCompiler(self.scope.bind(prefix, related))
             condition = inner.condition(expression, exact=False)
-            return Operand(exists().where(and_(link, condition)), Kind.BOOLEAN)
+            # The link is a criterion of its own: and_(link, false()) would fold to false and
+            # leave the EXISTS without a FROM (an error on both backends). Correlated
+            # explicitly: a nested EXISTS may name the root entity two levels up, which
+            # auto-correlation (the enclosing SELECT only) would cross join instead.
+            related_rows = exists().where(link, condition).correlate_except(None)
+            return Operand(related_rows, Kind.BOOLEAN)
         return None
 
 

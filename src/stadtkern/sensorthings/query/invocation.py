@@ -37,6 +37,9 @@ def _argument(node: Call, index: int, operand: Operand, accepted: frozenset[Kind
                 return json_as(operand.json, wanted, node.position)
     if operand.kind is Kind.NULL or operand.kind in accepted:
         return operand
+    if operand.kind is Kind.INTERVAL and Kind.DATETIME in accepted:
+        # A date function on an interval (phenomenonTime) reads its start, as FROST-Server does.
+        return Operand(operand.sql, Kind.DATETIME)
     raise QueryError(
         f"argument {index + 1} of {node.name}() must be {describe(accepted)}, got {operand.kind}",
         node.arguments[index].position,

@@ -53,3 +53,4 @@ class QueryOptions:
     skip: int | None = None
     count: bool | None = None
     result_format: ResultFormat | None = None
+    skiptoken: str | None = None  # `$skiptoken`: where keyset paging continues (opaque)

@@ -17,7 +17,7 @@ from stadtkern.sensorthings.query.options import (
 )
 
 _NESTED = ("$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$count")
-_TOP_LEVEL = (*_NESTED, "$resultFormat")
+_TOP_LEVEL = (*_NESTED, "$resultFormat", "$skiptoken")
 _PATH = re.compile(r"[A-Za-z_@][A-Za-z0-9_.]*(?:/[A-Za-z_@][A-Za-z0-9_.]*)*")
 _DIGITS = re.compile(r"\d{1,18}")
 
@@ -54,6 +54,7 @@ def _options(options: list[_Option], allowed: tuple[str, ...]) -> QueryOptions:
         skip=values.get("$skip"),  # type: ignore[arg-type]
         count=values.get("$count"),  # type: ignore[arg-type]
         result_format=values.get("$resultFormat"),  # type: ignore[arg-type]
+        skiptoken=values.get("$skiptoken"),  # type: ignore[arg-type]
     )
 
 
@@ -70,6 +71,8 @@ def _parse_option(name: str, value: str, offset: int) -> object:
         if not _DIGITS.fullmatch(value):
             raise QueryError(f"expected a non-negative integer but found {value!r}", offset)
         return int(value)
+    if name == "$skiptoken":
+        return value  # opaque here; keyset.py decodes it against the collection
     if name == "$count":
         if value not in ("true", "false"):
             raise QueryError(f"expected true or false but found {value!r}", offset)

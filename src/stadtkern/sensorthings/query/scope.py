@@ -99,7 +99,10 @@ def _operand(
     def reach(column: ColumnElement[Any]) -> ColumnElement[Any]:
         if not links:
             return column
-        return select(column).where(and_(*links)).scalar_subquery()
+        # Correlated explicitly: inside an EXISTS over a to-many hop, the path may start at
+        # the root entity two levels up, which auto-correlation (the enclosing SELECT only)
+        # would cross join instead (several rows from a scalar subquery on PostgreSQL).
+        return select(column).where(and_(*links)).correlate_except(None).scalar_subquery()
 
     column = reach(prop.column)
     # An instant may be stored with end NULL; it is the interval [start, start].

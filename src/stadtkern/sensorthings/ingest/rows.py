@@ -1,0 +1,179 @@
+"""Observations to ingest, validated by the general writer's own field parsers.
+
+A row is a list of column values in `COLUMNS` order (without id and tenant, which the
+batch adds). A single Observation body goes through `bodies.parse_body`, exactly as the
+general writer checks it; a CreateObservations group is checked once (its stream, its
+components) and each of its rows then through `field_values.field_columns`, the parser
+`parse_body` applies per field, without building a body per row. What needs the database
+(the stream and feature belong to the tenant, a MultiDatastream's result size, the feature
+generated from the Thing's Location) is checked by the batch, in its transaction.
+
+Only what references existing entities by `@iot.id` takes this path; a body with a nested
+entity to create (or anything unusual) goes to the general writer (`plan_create` → None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from stadtkern.errors import BadRequest, StadtkernError
+from stadtkern.sensorthings.bodies import BodyMode, parse_body
+from stadtkern.sensorthings.catalogue import DATASTREAM, MULTI_DATASTREAM, OBSERVATION
+from stadtkern.sensorthings.create_observations import (
+    FEATURE_COMPONENT,
+    check_components,
+    group_rows,
+    group_stream,
+)
+from stadtkern.sensorthings.entities import EntityType, Field
+from stadtkern.sensorthings.field_values import field_columns
+from stadtkern.sensorthings.links import reference_id
+from stadtkern.sensorthings.paths import PathError, ResourcePath, parse_path
+
+COLUMNS = (
+    "datastream_id",
+    "multi_datastream_id",
+    "feature_of_interest_id",
+    "phenomenon_time_start",
+    "phenomenon_time_end",
+    "result_time",
+    "result_type",
+    "result_number",
+    "result_string",
+    "result_boolean",
+    "result_json",
+    "result_quality",
+    "valid_time_start",
+    "valid_time_end",
+    "parameters",
+)
+INDEX = {name: position for position, name in enumerate(COLUMNS)}
+DATASTREAM_ID, MULTI_ID, FEATURE_ID, TIME_START = 0, 1, 2, 3
+TIME_END, RESULT_TIME, RESULT_TYPE, RESULT_JSON = 4, 5, 6, 10
+STREAM_LINKS = {DATASTREAM.name: DATASTREAM_ID, MULTI_DATASTREAM.name: MULTI_ID}
+# A POST to these parents binds the Observation to them, like the general writer's Bound.
+PARENTS = {**STREAM_LINKS, "FeatureOfInterest": FEATURE_ID}
+LINK_NAMES = frozenset({*STREAM_LINKS, "FeatureOfInterest"})
+
+Row = list[Any]
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The entity a POST path names (`Datastreams(5)/Observations`), checked by the batch."""
+
+    entity: EntityType
+    id: int
+
+
+@dataclass(frozen=True)
+class SinglePlan:
+    """One Observation to ingest, with the parent its URL names (None for `Observations`)."""
+
+    row: Row
+    parent: Parent | None
+
+
+def plan_create(path_text: str, body: object, now: datetime) -> SinglePlan | None:
+    """The row a POST of one Observation stores, or None where the general writer must act
+    (another path, a nested entity, or any error: it answers with its own exact message)."""
+    try:
+        eligible, parent = _parent(parse_path(path_text))
+        if not eligible or not isinstance(body, Mapping):
+            return None
+        return SinglePlan(_single_row(body, parent, now), parent)
+    except (StadtkernError, PathError):
+        return None
+
+
+def _parent(path: ResourcePath) -> tuple[bool, Parent | None]:
+    """Whether the path is one of the ingest's, and the parent it names (None for
+    `Observations`)."""
+    if path.target is not OBSERVATION or not path.is_collection or path.field or path.ref:
+        return False, None
+    if len(path.segments) == 1:
+        return True, None
+    first = path.segments[0]
+    if len(path.segments) != 2 or first.id is None or first.entity.name not in PARENTS:
+        return False, None
+    return True, Parent(first.entity, first.id)
+
+
+def _single_row(body: Mapping[str, object], parent: Parent | None, now: datetime) -> Row:
+    parsed = parse_body(OBSERVATION, body, mode=BodyMode.CREATE)
+    row: Row = [None] * len(COLUMNS)
+    for name, value in parsed.columns.items():
+        row[INDEX[name]] = value
+    for name, value in parsed.links.items():
+        if parent is not None and parent.entity.name == name:
+            raise BadRequest(f"Observation.{name} is given by the URL")  # general path words it
+        linked = reference_id(value, f"Observation.{name}")
+        if linked is None:
+            raise BadRequest("a nested entity to create")  # the general writer creates it
+        row[PARENTS[name]] = linked
+    if parent is not None:
+        row[PARENTS[parent.entity.name]] = parent.id
+    _complete(row, now)
+    return row
+
+
+def _complete(row: Row, now: datetime) -> None:
+    """What rules.before_insert decides without the database: one stream, the default time."""
+    if (row[DATASTREAM_ID] is None) == (row[MULTI_ID] is None):
+        raise BadRequest("Observation: link exactly one of Datastream and MultiDatastream")
+    if row[TIME_START] is None:
+        row[TIME_START] = now
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """A CreateObservations group: its stream and its rows (None where a row is invalid)."""
+
+    stream: EntityType
+    stream_id: int
+    rows: list[Row | None]
+
+
+def plan_groups(body: object, now: datetime) -> list[GroupPlan] | None:
+    """The groups of a CreateObservations body; None for a malformed body (the general
+    writer answers 400 with its own words). Invalid rows are None in their group."""
+    try:
+        if not isinstance(body, list):
+            return None
+        return [_group(group, f"CreateObservations[{i}]", now) for i, group in enumerate(body)]
+    except StadtkernError:
+        return None
+
+
+def _group(group: object, where: str, now: datetime) -> GroupPlan:
+    members, stream, stream_id = group_stream(group, where)
+    components = check_components(members, where)
+    template: Row = [None] * len(COLUMNS)
+    template[STREAM_LINKS[stream.name]] = stream_id
+    fields = [OBSERVATION.field(name) for name in components]
+    rows = [_data_row(template, fields, values, now) for values in group_rows(members, where)]
+    return GroupPlan(stream, stream_id, rows)
+
+
+def _data_row(
+    template: Row, fields: Sequence[Field | None], values: object, now: datetime
+) -> Row | None:
+    """One dataArray row (None when invalid: the answer says "error" in its place)."""
+    if not isinstance(values, list) or len(values) != len(fields):
+        return None
+    row = template.copy()
+    try:
+        for field, value in zip(fields, values, strict=True):
+            if field is None:  # FEATURE_COMPONENT, the one component that is not a field
+                row[FEATURE_ID] = reference_id({"@iot.id": value}, FEATURE_COMPONENT)
+                continue
+            for name, column in field_columns(OBSERVATION, field, value).items():
+                row[INDEX[name]] = column
+    except StadtkernError:
+        return None
+    if row[TIME_START] is None:
+        row[TIME_START] = now
+    return row

@@ -1,0 +1,95 @@
+"""Writing rows of Observations in bulk: binary COPY on PostgreSQL, executemany on SQLite.
+
+A record is `[id, tenant_id, *row]` (rows.COLUMNS order). Ids are taken before the insert:
+on PostgreSQL from the table's sequence, all of a batch's in one round trip; on SQLite, the
+single writer's transaction, after the greatest id there is (what INTEGER PRIMARY KEY does).
+Values on SQLite go through the column types' own bind processors, so they are stored as
+the general writer (SQLAlchemy) stores them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Dialect, func, select, text
+from sqlalchemy.orm import Session
+
+from stadtkern.sensorthings.catalogue import OBSERVATION
+from stadtkern.sensorthings.ingest.rows import COLUMNS
+
+TABLE = OBSERVATION.table
+RECORD_COLUMNS = ("id", "tenant_id", *COLUMNS)
+SEQUENCE = "sta_observation_id_seq"
+_NAMES = ", ".join(RECORD_COLUMNS)
+COPY = f"COPY {TABLE.name} ({_NAMES}) FROM STDIN (FORMAT BINARY)"
+INSERT = f"INSERT INTO {TABLE.name} ({_NAMES}) VALUES ({', '.join('?' * len(RECORD_COLUMNS))})"  # noqa: S608
+# PostgreSQL types of RECORD_COLUMNS, for the binary COPY.
+PG_TYPES = {
+    "id": "int8",
+    "tenant_id": "int8",
+    "datastream_id": "int8",
+    "multi_datastream_id": "int8",
+    "feature_of_interest_id": "int8",
+    "phenomenon_time_start": "timestamptz",
+    "phenomenon_time_end": "timestamptz",
+    "result_time": "timestamptz",
+    "result_type": "int2",
+    "result_number": "float8",
+    "result_string": "text",
+    "result_boolean": "bool",
+    "result_json": "json",
+    "result_quality": "json",
+    "valid_time_start": "timestamptz",
+    "valid_time_end": "timestamptz",
+    "parameters": "json",
+}
+
+Record = list[Any]
+
+
+def allocate_ids(session: Session, count: int) -> list[int]:
+    """`count` new Observation ids, ascending."""
+    if count == 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        ids = session.scalars(
+            text(f"SELECT nextval('{SEQUENCE}') FROM generate_series(1, :count)"),  # noqa: S608
+            {"count": count},
+        ).all()
+        return sorted(int(value) for value in ids)
+    greatest = session.scalar(select(func.max(TABLE.c.id))) or 0
+    return list(range(greatest + 1, greatest + 1 + count))
+
+
+def insert_records(session: Session, records: Sequence[Record]) -> None:
+    """Insert the records in the session's transaction."""
+    if not records:
+        return
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    assert driver is not None  # noqa: S101 - an open session has its connection
+    if connection.dialect.name == "postgresql":
+        with driver.cursor() as cursor, cursor.copy(COPY) as copy:
+            copy.set_types([PG_TYPES[name] for name in RECORD_COLUMNS])
+            for record in records:
+                copy.write_row(record)
+        return
+    converters = _sqlite_converters(connection.dialect)
+    for record in records:
+        for position, convert in converters:
+            value = record[position]
+            if value is not None:
+                record[position] = convert(value)
+    driver.executemany(INSERT, records)
+
+
+@cache
+def _sqlite_converters(dialect: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    found = []
+    for position, name in enumerate(RECORD_COLUMNS):
+        processor = TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            found.append((position, processor))
+    return tuple(found)

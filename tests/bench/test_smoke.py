@@ -1,0 +1,103 @@
+"""Every benchmark at a tiny scale on both backends: it runs, its figures are complete and
+nothing acknowledged is lost. Timing is never asserted (docs/performance.md holds the figures).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+from bench.__main__ import main
+from bench.common import PG_ADMIN_URL
+from bench.mosquitto_ import binary
+
+from tests.conftest import unavailable
+
+BACKENDS = ("sqlite", "postgres")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each smoke test on both backends; PostgreSQL only where it runs."""
+    name: str = request.param
+    if name == "postgres":
+        try:
+            psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
+        except psycopg.OperationalError as exc:
+            unavailable(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    return name
+
+
+def _run(tmp_path: Path, *args: str) -> dict[str, object]:
+    out = tmp_path / "result.json"
+    code = main([*args, "--out", str(out), "--work-dir", str(tmp_path / "work")])
+    result: dict[str, object] = json.loads(out.read_text())
+    assert code == 0, result
+    return result
+
+
+def _no_loss(result: dict[str, object], acknowledged: int) -> None:
+    checks = result["checks"]
+    assert isinstance(checks, dict)
+    assert checks["ok"] is True, checks
+    assert checks["lost"] == 0
+    assert checks["stored_but_not_acknowledged"] == 0
+    # the duration may end a run before it sent `scale` rows
+    assert 0 < checks["acknowledged"] == checks["stored"] <= acknowledged
+
+
+def test_ingest_http_creates_every_row_it_was_acknowledged(backend: str, tmp_path: Path) -> None:
+    """CreateObservations: 1,600 rows in 2 s, all stored; ceiling and generator ceiling run."""
+    result = _run(
+        tmp_path, "ingest-http", "--backend", backend, "--scale", "1600", "--duration", "2",
+        "--streams", "4", "--rows-per-request", "100", "--connections", "2", "--workers", "1",
+        "--generator-seconds", "0.5",
+    )  # fmt: skip
+    _no_loss(result, 1600)
+    figures = result["figures"]
+    assert isinstance(figures, dict)
+    assert figures["ceiling"]["rows"] == result["checks"]["stored"]  # type: ignore[index]
+    assert figures["generator"]["ceiling"]["obs_per_s"] > 0
+    assert figures["server_vmhwm_mib"] > 0
+
+
+def test_ingest_post_stores_each_single_observation(backend: str, tmp_path: Path) -> None:
+    """Single-Observation POSTs from several connections, every 201 stored."""
+    result = _run(
+        tmp_path, "ingest-post", "--backend", backend, "--scale", "200", "--duration", "2",
+        "--streams", "3", "--connections", "4", "--workers", "1", "--generator-seconds", "0",
+    )  # fmt: skip
+    _no_loss(result, 200)
+
+
+def test_ingest_mqtt_stores_every_message_the_broker_acknowledged(
+    backend: str, tmp_path: Path
+) -> None:
+    """50 publishers at QoS 1 through an authenticated Mosquitto; the bare broker measured."""
+    if binary() is None:
+        unavailable("mosquitto is not installed")
+    result = _run(
+        tmp_path, "ingest-mqtt", "--backend", backend, "--scale", "200", "--duration", "2",
+        "--connections", "25", "--workers", "2",
+    )  # fmt: skip
+    _no_loss(result, 200)
+    figures = result["figures"]
+    assert isinstance(figures, dict)
+    assert figures["bare_broker"]["received"] == figures["bare_broker"]["published_acknowledged"]
+
+
+def test_query_answers_every_read_path_correctly(backend: str, tmp_path: Path) -> None:
+    """A small generated table; each query answers correctly (or is reported missing)."""
+    result = _run(
+        tmp_path, "query", "--backend", backend, "--scale", "3000", "--repeat", "2",
+        "--streams", "20",
+    )  # fmt: skip
+    figures = result["figures"]
+    assert isinstance(figures, dict)
+    assert figures["observations"] == 3000
+    queries = figures["queries"]
+    assert queries["top100_desc"]["available"] is True
+    for name, measured in queries.items():
+        assert measured.get("correct", True) is True, (name, measured)
