@@ -8,6 +8,7 @@ from stadtkern import __version__
 from stadtkern.sensorthings.catalogue import ENTITY_TYPES
 from stadtkern.sensorthings.create_observations import COMPONENTS
 from stadtkern.sensorthings.entities import EntityType, Field, FieldKind
+from stadtkern.sensorthings.openapi_extensions import extension_paths
 from stadtkern.sensorthings.rules import OM_COMPLEX
 
 _INSTANT = {"type": "string", "format": "date-time"}
@@ -125,6 +126,8 @@ _OPTIONS = (
     ("$select", "string", "Properties to return"),
     ("$expand", "string", "Related entities to include, nested with options"),
     ("$resultFormat", "string", "dataArray, GeoJSON or CSV"),
+    ("$skiptoken", "string", "Continue after the page that linked here (keyset paging)"),
+    ("countMode", "string", "How $count counts: exact, estimate or limited"),
 )
 _PROBLEM = {
     "description": "Problem",
@@ -155,6 +158,7 @@ def sensorthings_openapi(base_url: str) -> dict[str, Any]:
             "responses": {"200": {"description": "One response per request"}, "400": _PROBLEM},
         }
     }
+    paths.update(extension_paths())
     paths["/CreateObservations"] = {
         "post": {
             "summary": "Create Observations in the dataArray format",
