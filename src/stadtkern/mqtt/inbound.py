@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +35,37 @@ class Received:
     retain: bool
     mid: int
     connection: int  # which connection it arrived on; a PUBACK only makes sense on that one
+
+
+class Arrivals:
+    """Messages handed from paho's network thread to the event loop, many per wake-up.
+
+    Waking the event loop costs a write to its self-pipe; under load one wake-up carries
+    every message that arrived in the meantime instead of one each.
+    """
+
+    def __init__(self, call_in_loop: Callable[..., None]) -> None:
+        self.queue: asyncio.Queue[Received] = asyncio.Queue()
+        self._call_in_loop = call_in_loop
+        self._waiting: collections.deque[Received] = collections.deque()
+        self._lock = threading.Lock()
+        self._scheduled = False
+
+    def arrive(self, message: Received) -> None:
+        """Called in paho's thread for every message."""
+        with self._lock:
+            self._waiting.append(message)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._call_in_loop(self._deliver)
+
+    def _deliver(self) -> None:
+        with self._lock:
+            waiting, self._waiting = self._waiting, collections.deque()
+            self._scheduled = False
+        for message in waiting:
+            self.queue.put_nowait(message)
 
 
 @dataclass(frozen=True, slots=True)

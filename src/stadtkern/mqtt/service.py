@@ -25,7 +25,7 @@ from stadtkern.modules.contract import TopicHandler
 from stadtkern.mqtt.broker_log import LOG_TOPICS
 from stadtkern.mqtt.connection import Backoff, broker_address, new_client, tls_context
 from stadtkern.mqtt.courier import LEASE, OutboxCourier
-from stadtkern.mqtt.inbound import InboundRouter, Received, ResolveTenant
+from stadtkern.mqtt.inbound import Arrivals, InboundRouter, Received, ResolveTenant
 from stadtkern.mqtt.metrics import MqttMetrics
 from stadtkern.mqtt.outbox import OutboxMessage, add_entry
 from stadtkern.mqtt.topics import full_topic
@@ -122,7 +122,7 @@ class MqttService:
             metrics=self._metrics,
             lease=self._outbox_lease,
         )
-        inbox: asyncio.Queue[Received] = asyncio.Queue()
+        inbox = Arrivals(self._call_in_loop)
         client = new_client(self._settings, self._address, self._tls)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
@@ -209,7 +209,7 @@ class MqttService:
 
     # --- event loop side ---------------------------------------------------------------------
 
-    async def _receive(self, inbox: asyncio.Queue[Received]) -> None:
+    async def _receive(self, inbox: Arrivals) -> None:
         """Handle inbound messages concurrently; acknowledge them in the order received.
 
         MQTT 3.1.1 (4.6) wants PUBACKs in the order of the PUBLISHes, and a handler that
@@ -229,7 +229,7 @@ class MqttService:
 
         try:
             while True:
-                message = await inbox.get()
+                message = await inbox.queue.get()
                 await slots.acquire()
                 task = asyncio.create_task(self._router.route(message))
                 order.append((message, task))
@@ -374,7 +374,7 @@ class MqttService:
         if courier is not None:
             self._call_in_loop(courier.acknowledged, mid)
 
-    def _on_message(self, inbox: asyncio.Queue[Received], message: paho.MQTTMessage) -> None:
+    def _on_message(self, inbox: Arrivals, message: paho.MQTTMessage) -> None:
         try:
             topic: str | None = message.topic
         except UnicodeDecodeError:
@@ -393,4 +393,4 @@ class MqttService:
             mid=message.mid,
             connection=self._connection,
         )
-        self._call_in_loop(inbox.put_nowait, received)
+        inbox.arrive(received)

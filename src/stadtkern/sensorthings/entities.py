@@ -78,10 +78,17 @@ class EntityType:
     fields: tuple[Field, ...]
     links: tuple[Link, ...]
 
+    def __post_init__(self) -> None:
+        # Lookups by name happen per row on the ingest path: dictionaries, built once.
+        object.__setattr__(self, "_fields", {field.name: field for field in self.fields})
+        object.__setattr__(self, "_links", {link.name: link for link in self.links})
+
     def field(self, name: str) -> Field | None:
         """The field of that JSON name, if any."""
-        return next((field for field in self.fields if field.name == name), None)
+        fields: dict[str, Field] = self.__dict__["_fields"]
+        return fields.get(name)
 
     def link(self, name: str) -> Link | None:
         """The navigation property of that name, if any."""
-        return next((link for link in self.links if link.name == name), None)
+        links: dict[str, Link] = self.__dict__["_links"]
+        return links.get(name)
