@@ -101,3 +101,13 @@ def test_query_answers_every_read_path_correctly(backend: str, tmp_path: Path) -
     assert queries["top100_desc"]["available"] is True
     for name, measured in queries.items():
         assert measured.get("correct", True) is True, (name, measured)
+
+
+def test_performance_doc_shows_how_to_run_every_benchmark() -> None:
+    """docs/performance.md gives the one-line command of each benchmark."""
+    from bench.__main__ import BENCHMARKS
+    from bench.common import REPO
+
+    text = (REPO / "docs" / "performance.md").read_text(encoding="utf-8")
+    missing = [name for name in BENCHMARKS if f"python -m bench {name}" not in text]
+    assert not missing, f"document these benchmarks in docs/performance.md: {missing}"
