@@ -64,17 +64,22 @@ class BenchDatabase:
 
     def stream_sums(self, tenant_id: int) -> dict[int, StreamSums]:
         """Per Datastream of the tenant: count and checksums of the stored Observations."""
+        # Distinct rows: an at-least-once redelivery (MQTT QoS 1 after a reconnect) may store a
+        # row twice, which is no loss; `duplicates()` counts those. Every generated row is
+        # unique per (Datastream, phenomenonTime).
         if self.backend == "postgres":
             query = (
                 "SELECT datastream_id, count(*), sum(result_number * 4), "
-                "sum(extract(epoch FROM phenomenon_time_start)) "
-                "FROM sta_observation WHERE tenant_id = %s GROUP BY datastream_id"
+                "sum(extract(epoch FROM phenomenon_time_start)) FROM (SELECT DISTINCT "
+                "datastream_id, phenomenon_time_start, result_number FROM sta_observation "
+                "WHERE tenant_id = %s) AS o GROUP BY datastream_id"
             )
         else:
             query = (
                 "SELECT datastream_id, count(*), sum(result_number * 4), "
-                "sum(CAST(strftime('%s', phenomenon_time_start) AS INTEGER)) "
-                "FROM sta_observation WHERE tenant_id = ? GROUP BY datastream_id"
+                "sum(CAST(strftime('%s', phenomenon_time_start) AS INTEGER)) FROM (SELECT "
+                "DISTINCT datastream_id, phenomenon_time_start, result_number FROM "
+                "sta_observation WHERE tenant_id = ?) GROUP BY datastream_id"
             )
         with self.connect() as conn:
             rows = conn.execute(query, (tenant_id,)).fetchall()
@@ -275,8 +280,11 @@ def _sqlite_scratch_sql(conn: sqlite3.Connection) -> list[str]:
     return statements
 
 
-def loss_check(expected: dict[int, StreamSums], stored: dict[int, StreamSums]) -> dict[str, Any]:
-    """Compare acknowledged with stored rows per Datastream: counts and both checksums."""
+def loss_check(
+    expected: dict[int, StreamSums], stored: dict[int, StreamSums], total_stored: int
+) -> dict[str, Any]:
+    """Compare acknowledged with stored (distinct) rows per Datastream: counts and checksums;
+    `total_stored` (all rows, duplicates included) gives the number of duplicates."""
     acked = sum(sums.count for sums in expected.values())
     found = sum(sums.count for stream, sums in stored.items() if stream in expected)
     mismatched = sorted(
@@ -295,6 +303,7 @@ def loss_check(expected: dict[int, StreamSums], stored: dict[int, StreamSums]) -
         "stored": found,
         "lost": missing,
         "stored_but_not_acknowledged": unexpected,
+        "duplicates": total_stored - sum(sums.count for sums in stored.values()),
         "streams_checked": len(expected),
         "streams_with_checksum_mismatch": mismatched[:20],
         "ok": missing == 0 and not mismatched,

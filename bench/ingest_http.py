@@ -50,7 +50,7 @@ def run(options: Options) -> Result:
             profile_.finish(spy, options.work_dir / "profile.txt") if options.profile else None
         )
         stored = database.stream_sums(tenant_id)
-        checks = loss_check(tally.sums, stored)
+        checks = loss_check(tally.sums, stored, database.count_observations(tenant_id))
         ceiling = measure_ceiling(database, tenant_id, options.ceiling_rows)
         generator = (
             generator_ceiling(plan, min(options.duration, options.generator_seconds))

@@ -11,7 +11,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from bench import profile_
 from bench.backends import BenchDatabase, create_database, loss_check, measure_ceiling
-from bench.common import Options, Result, rate
+from bench.common import Options, Result, StreamSums, rate
 from bench.mosquitto_ import new_port, service_url, started
 from bench.mqtt_load import MqttPlan, bare_broker, publish
 from bench.platform_ import SLUG, Server, make_streams, running
@@ -60,8 +60,10 @@ def run(options: Options) -> Result:
         profile = (
             profile_.finish(spy, options.work_dir / "profile.txt") if options.profile else None
         )
-        stored = {s: sums for s, sums in database.stream_sums(tenant_id).items() if s != probe}
-        checks = loss_check(tally.sums, stored)
+        every = database.stream_sums(tenant_id)
+        stored = {s: sums for s, sums in every.items() if s != probe}
+        total = database.count_observations(tenant_id) - every.get(probe, StreamSums()).count
+        checks = loss_check(tally.sums, stored, total)
         ceiling = measure_ceiling(database, tenant_id, options.ceiling_rows).as_dict()
     finally:
         if not options.keep:
@@ -123,15 +125,16 @@ def _await_platform(
 
 
 def _await_stored(database: BenchDatabase, tenant_id: int, target: int) -> float:
-    """Wait until the tenant holds `target` rows (or none arrive for 30 s); the time then."""
-    seen, since = -1, time.monotonic()
+    """Wait until the tenant holds at least `target` rows and no more arrive for 3 s (a
+    redelivered duplicate may reach the count early), or none arrive for 30 s; the time of
+    the last row seen arriving."""
+    seen, changed = -1, time.time()
     while True:
         count = database.count_observations(tenant_id)
         now = time.time()
-        if count >= target:
-            return now
         if count != seen:
-            seen, since = count, time.monotonic()
-        elif time.monotonic() - since > 30:
-            return now - 30
+            seen, changed = count, now
+        quiet = now - changed
+        if (count >= target and quiet > 3) or quiet > 30:
+            return changed
         time.sleep(0.1)
