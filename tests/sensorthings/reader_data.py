@@ -10,10 +10,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -30,7 +30,7 @@ from stadtkern.sensorthings import module as sensorthings
 from stadtkern.sensorthings.context import Document, ReadContext
 from stadtkern.sensorthings.entities import EntityType
 from stadtkern.sensorthings.paths import parse_path
-from stadtkern.sensorthings.query import QueryOptions, ResultFormat, parse_query_options
+from stadtkern.sensorthings.query import QueryOptions, parse_query_options
 from stadtkern.sensorthings.reader import read
 from stadtkern.sensorthings.results import result_columns
 from stadtkern.sensorthings.settings import SensorThingsSettings
@@ -76,14 +76,8 @@ def sta_database(
 
 
 def options_of(query: Query) -> QueryOptions:
-    """The query options of `query`; a $resultFormat the parser does not know yet is kept."""
-    formats = [value for name, value in query if name == "$resultFormat"]
-    options = parse_query_options([item for item in query if item[0] != "$resultFormat"])
-    if not formats:
-        return options
-    known = {member.value for member in ResultFormat}
-    form = ResultFormat(formats[0]) if formats[0] in known else cast(ResultFormat, formats[0])
-    return replace(options, result_format=form)
+    """The query options of `query`, parsed as the dispatcher parses them."""
+    return parse_query_options(list(query))
 
 
 @dataclass

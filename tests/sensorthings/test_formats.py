@@ -119,7 +119,6 @@ def test_data_array_offers_every_observation_component(town: Town) -> None:
         ("Observations({O1})", [DATA_ARRAY], "collections of Observations"),
         ("Observations", [DATA_ARRAY, ("$expand", "Datastream")], "cannot be combined"),
         ("Observations", [DATA_ARRAY, ("$select", "name")], "not a dataArray component"),
-        ("Things", [("$resultFormat", "XML")], "unknown format 'XML'"),
     ],
 )
 def test_formats_refuse_what_they_cannot_show(

@@ -100,7 +100,6 @@ def _atomic(run: _Run, members: Sequence[BatchPart]) -> None:
         for part in members:
             run.answers[part.id] = error_answer(Forbidden("changes need the role 'operator'"))
         return
-    answers: dict[str, StaResponse] = {}
     failed: tuple[str, StadtkernError] | None = None
     created_before = dict(run.created)
     try:
@@ -114,7 +113,6 @@ def _atomic(run: _Run, members: Sequence[BatchPart]) -> None:
                 except StadtkernError as error:
                     failed = (part.id, error)
                     raise
-                answers[part.id] = answer
                 _remember(run, part, answer)
                 made.extend(part_changes)
     except StadtkernError as error:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from stadtkern.core.refs import TenantRef
 from stadtkern.db import Database
-from stadtkern.errors import BadRequest, Forbidden, NotFound, StadtkernError
+from stadtkern.errors import BadRequest, Forbidden, NotFound
 from stadtkern.sensorthings import reader, writer
 from stadtkern.sensorthings.context import ReadContext
 from stadtkern.sensorthings.ingest.pipeline import IngestPipeline
@@ -206,7 +206,6 @@ class Dispatcher:
         return StaResponse(200, document.body, document.media_type)
 
 
-def _reason(error: StadtkernError | DataError | IntegrityError) -> str:
+def _reason(error: DataError | IntegrityError) -> str:
     """The database's own first line, without the statement and parameters it echoes."""
-    original = getattr(error, "orig", error)
-    return str(original).splitlines()[0][:200]
+    return str(error.orig).splitlines()[0][:200]

@@ -26,27 +26,23 @@ from stadtkern.sensorthings.collection import (
     next_page_link,
 )
 from stadtkern.sensorthings.context import Document, ReadContext
+from stadtkern.sensorthings.create_observations import COMPONENTS as WRITABLE_COMPONENTS
+from stadtkern.sensorthings.create_observations import FEATURE_COMPONENT
 from stadtkern.sensorthings.entities import EntityType
 from stadtkern.sensorthings.paths import ResourcePath
-from stadtkern.sensorthings.query import QueryOptions, SelectItem
+from stadtkern.sensorthings.query import QueryOptions, ResultFormat, SelectItem
 from stadtkern.sensorthings.render import Row, field_value, self_link
 from stadtkern.sensorthings.resolve import Resolved
 
-DATA_ARRAY = "dataArray"
-GEOJSON = "GeoJSON"
-CSV = "CSV"
-FORMATS = (DATA_ARRAY, GEOJSON, CSV)
+# The formats the query-option parser accepts; the reader branches on them.
+DATA_ARRAY = ResultFormat.DATA_ARRAY
+GEOJSON = ResultFormat.GEOJSON
+CSV = ResultFormat.CSV
 
 DEFAULT_COMPONENTS = ("id", "phenomenonTime", "result", "resultTime")
-FEATURE_ID = "FeatureOfInterest/id"
-_FIELD_COMPONENTS = (
-    "phenomenonTime",
-    "result",
-    "resultTime",
-    "resultQuality",
-    "validTime",
-    "parameters",
-)
+FEATURE_ID = FEATURE_COMPONENT
+# The fields a dataArray row may carry: the same for reading as for CreateObservations.
+_FIELD_COMPONENTS = tuple(sorted(WRITABLE_COMPONENTS - {FEATURE_COMPONENT}))
 
 
 def _columns(name: str) -> tuple[str, ...]:
@@ -63,14 +59,9 @@ COMPONENTS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def result_format(options: QueryOptions) -> str | None:
-    """The `$resultFormat` of a request (None: plain JSON); BadRequest for unknown ones."""
-    if options.result_format is None:
-        return None
-    name = str(options.result_format)
-    if name not in FORMATS:
-        raise BadRequest(f"$resultFormat: unknown format {name!r} (known: {', '.join(FORMATS)})")
-    return name
+def result_format(options: QueryOptions) -> ResultFormat | None:
+    """The `$resultFormat` of a request (None: plain JSON); the parser refused unknown ones."""
+    return options.result_format
 
 
 def data_array(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from stadtkern.sensorthings.catalogue import OBSERVATION
 from stadtkern.sensorthings.models import LatestObservation
+from stadtkern.sensorthings.results import COLUMNS as RESULT_COLUMNS
 from stadtkern.sensorthings.write_context import WriteContext
 
 
@@ -30,16 +31,7 @@ def _latest_table() -> Table:
 LATEST = _latest_table()
 OBSERVATIONS = OBSERVATION.table
 # Columns copied from the Observation (observation_id is its id).
-COPIED = (
-    "phenomenon_time_start",
-    "phenomenon_time_end",
-    "result_time",
-    "result_type",
-    "result_number",
-    "result_string",
-    "result_boolean",
-    "result_json",
-)
+COPIED = ("phenomenon_time_start", "phenomenon_time_end", "result_time", *RESULT_COLUMNS)
 
 
 def offer_latest(session: Session, candidates: Sequence[Mapping[str, Any]]) -> None:
