@@ -78,3 +78,10 @@ class BadRequest(StadtkernError):
 
     status = 400
     title = "Bad request"
+
+
+class PayloadTooLarge(StadtkernError):
+    """The request body is larger than this operation takes."""
+
+    status = 413
+    title = "Request body too large"

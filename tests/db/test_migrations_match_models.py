@@ -16,7 +16,11 @@ from stadtkern.modules import discover_modules
 SYSTEM_TABLES = {"spatial_ref_sys", "alembic_version"}
 # Modules whose tables are not imported by the core; importing them adds their tables to
 # Base.metadata, which the comparison reads.
-MODEL_MODULES = ("stadtkern.sensorthings.models", "stadtkern_example.models")
+MODEL_MODULES = (
+    "stadtkern.sensorthings.models",
+    "stadtkern.warning.models",
+    "stadtkern_example.models",
+)
 
 
 def _not_spatial_index(name: str | None, kind: str, _parent: object) -> bool:

@@ -9,11 +9,11 @@ process died) is taken over by the next claim of any process.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from stadtkern.core.models import MqttOutboxEntry
@@ -50,6 +50,20 @@ class Claimed:
 def add_entry(session: Session, *, topic: str, payload: bytes, qos: int, retain: bool) -> None:
     """Add an outbox row inside the caller's transaction."""
     session.add(MqttOutboxEntry(topic=topic, payload=payload, qos=qos, retain=retain, attempts=0))
+
+
+def add_entries(
+    session: Session, messages: Sequence[tuple[str, bytes]], *, qos: int, retain: bool
+) -> None:
+    """Add many outbox rows in one statement inside the caller's transaction (in order)."""
+    if messages:
+        session.execute(
+            insert(MqttOutboxEntry),
+            [
+                {"topic": topic, "payload": payload, "qos": qos, "retain": retain, "attempts": 0}
+                for topic, payload in messages
+            ],
+        )
 
 
 def claimable(owner: str, *, exclude: Collection[int], now: datetime) -> ColumnElement[bool]:

@@ -27,7 +27,7 @@ from stadtkern.mqtt.connection import Backoff, broker_address, new_client, tls_c
 from stadtkern.mqtt.courier import LEASE, OutboxCourier
 from stadtkern.mqtt.inbound import Arrivals, InboundRouter, Received, ResolveTenant
 from stadtkern.mqtt.metrics import MqttMetrics
-from stadtkern.mqtt.outbox import OutboxMessage, add_entry
+from stadtkern.mqtt.outbox import OutboxMessage, add_entries, add_entry
 from stadtkern.mqtt.topics import full_topic
 from stadtkern.settings import MqttSettings
 
@@ -185,6 +185,28 @@ class MqttService:
             raise ValueError(f"MQTT QoS must be 0, 1 or 2, not {qos!r}")
         name = full_topic(tenant.slug if tenant is not None else None, topic)
         add_entry(session, topic=name, payload=bytes(payload), qos=qos, retain=retain)
+        if not event.contains(session, "after_commit", self._committed):
+            event.listen(session, "after_commit", self._committed)
+
+    def enqueue_many(
+        self,
+        session: Session,
+        *,
+        tenant: TenantRef | None,
+        messages: Sequence[tuple[str, bytes]],
+        qos: int = 1,
+    ) -> None:
+        """Add many publishes (topic, payload) to the outbox in one statement; sent after the
+        commit, in this order."""
+        if qos not in (0, 1, 2):
+            raise ValueError(f"MQTT QoS must be 0, 1 or 2, not {qos!r}")
+        slug = tenant.slug if tenant is not None else None
+        add_entries(
+            session,
+            [(full_topic(slug, topic), bytes(payload)) for topic, payload in messages],
+            qos=qos,
+            retain=False,
+        )
         if not event.contains(session, "after_commit", self._committed):
             event.listen(session, "after_commit", self._committed)
 

@@ -1,0 +1,177 @@
+"""What lanterns report: acknowledgements of commands and heartbeats with their health.
+
+Reports arrive over MQTT and are written in batches, one transaction each; the MQTT
+acknowledgement of a report follows the commit, so an acknowledged report is never lost.
+Ten thousand lanterns answering one alert make a few transactions, not thirty thousand.
+
+A report counts only with a valid signature of the lantern's own device key: anyone who can
+publish on the broker can not fake "signal started". Answers only move a delivery forward, so
+a duplicate or an old report changes nothing; a heartbeat older than the last one is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from stadtkern.core import audit
+from stadtkern.core.refs import TenantRef
+from stadtkern.devices.lantern.protocol import (
+    Ack,
+    Health,
+    ProtocolError,
+    open_report,
+    parse_topic,
+    public_key_from_text,
+)
+from stadtkern.warning.models import Delivery, Lantern
+from stadtkern.warning.states import FAILED, FINISHED, PROGRESS, RECEIVED, REFUSED, STARTED
+
+log = logging.getLogger(__name__)
+# Which timestamp column an answer sets.
+STAMPS = {
+    RECEIVED: "received_at",
+    STARTED: "started_at",
+    FINISHED: "finished_at",
+    FAILED: "failed_at",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Arrived:
+    """One report as it came off the broker."""
+
+    tenant: TenantRef
+    topic: str  # relative to the tenant: warning/lanterns/{code}/ack|health
+    payload: bytes
+
+
+@dataclass
+class Tally:
+    """What a batch did (for metrics and tests)."""
+
+    acks: int = 0
+    heartbeats: int = 0
+    dropped: int = 0
+
+
+def write_reports(session: Session, reports: Sequence[Arrived], now: datetime) -> Tally:
+    """Apply a batch of reports in the caller's transaction."""
+    tally = Tally()
+    lanterns = _lanterns(session, reports)
+    opened: list[tuple[TenantRef, Lantern, Ack | Health]] = []
+    for arrived in reports:
+        try:
+            code, kind, _channel = parse_topic(arrived.topic)
+        except ProtocolError:
+            tally.dropped += 1
+            continue
+        lantern = lanterns.get((arrived.tenant.id, code))
+        if lantern is None or kind == "cmd":
+            tally.dropped += 1
+            continue
+        try:
+            report = open_report(
+                arrived.payload, public_key=public_key_from_text(lantern.device_key)
+            )
+        except ProtocolError as error:
+            log.warning("dropped a report of lantern %s: %s", code, error.reason)
+            tally.dropped += 1
+            continue
+        if report.lantern != code or (kind == "ack") != isinstance(report, Ack):
+            tally.dropped += 1
+            continue
+        opened.append((arrived.tenant, lantern, report))
+    acks = [(tenant, lantern, r) for tenant, lantern, r in opened if isinstance(r, Ack)]
+    tally.acks = _apply_acks(session, acks, now)
+    for tenant, lantern, report in opened:
+        if isinstance(report, Health) and _apply_health(session, tenant, lantern, report, now):
+            tally.heartbeats += 1
+    return tally
+
+
+def _lanterns(session: Session, reports: Sequence[Arrived]) -> dict[tuple[int, str], Lantern]:
+    wanted: set[tuple[int, str]] = set()
+    for arrived in reports:
+        parts = arrived.topic.split("/")
+        if len(parts) == 4:
+            wanted.add((arrived.tenant.id, parts[2]))
+    if not wanted:
+        return {}
+    found = session.scalars(
+        select(Lantern).where(tuple_(Lantern.tenant_id, Lantern.code).in_(sorted(wanted)))
+    )
+    return {(lantern.tenant_id, lantern.code): lantern for lantern in found}
+
+
+def _apply_acks(session: Session, acks: list[tuple[TenantRef, Lantern, Ack]], now: datetime) -> int:
+    commands = {ack.command for _t, _l, ack in acks if ack.command}
+    deliveries: dict[tuple[int, str], Delivery] = {}
+    if commands:
+        for delivery in session.scalars(
+            select(Delivery).where(Delivery.command_id.in_(sorted(commands)))
+        ):
+            deliveries[(delivery.lantern_id, delivery.command_id)] = delivery
+    applied = 0
+    refused: dict[tuple[TenantRef, str], list[str]] = defaultdict(list)
+    for tenant, lantern, ack in acks:
+        if ack.state == REFUSED:
+            refused[(tenant, lantern.code)].append(ack.reason or "unknown")
+        found = deliveries.get((lantern.id, ack.command or ""))
+        if found is None:
+            continue
+        delivery = found
+        at = min(ack.at, now)
+        column = STAMPS.get(ack.state)
+        if column is not None and getattr(delivery, column) is None:
+            setattr(delivery, column, at)
+        if PROGRESS[ack.state] > PROGRESS[delivery.state]:
+            delivery.state = ack.state
+            delivery.reason = ack.reason
+            delivery.next_attempt_at = None
+        applied += 1
+    for (tenant, code), reasons in refused.items():
+        # A lantern refused a command: a forged, replayed or stale command reached it.
+        audit.record(
+            session,
+            actor=f"lantern:{code}",
+            action="warning.lantern.refused",
+            target=f"lantern:{code}",
+            tenant_slug=tenant.slug,
+            payload={"reasons": sorted(set(reasons))},
+        )
+    return applied
+
+
+def _apply_health(
+    session: Session, tenant: TenantRef, lantern: Lantern, report: Health, now: datetime
+) -> bool:
+    if report.seq <= lantern.report_seq:
+        return False  # older than what we have: a replay or a late duplicate
+    was_tampered = lantern.tamper
+    lantern.report_seq = report.seq
+    lantern.last_heartbeat = min(report.at, now)
+    lantern.heartbeat_s = report.interval
+    lantern.battery = report.battery
+    lantern.mains = report.mains
+    lantern.tamper = report.tamper
+    lantern.speaker_ok = report.speaker == "ok"
+    lantern.heard = report.heard
+    lantern.firmware = report.firmware
+    lantern.keys = {channel: list(kids) for channel, kids in report.keys.items()}
+    if report.tamper and not was_tampered:
+        audit.record(
+            session,
+            actor=f"lantern:{lantern.code}",
+            action="warning.lantern.tamper",
+            target=f"lantern:{lantern.code}",
+            tenant_slug=tenant.slug,
+            payload={"at": report.at.isoformat()},
+        )
+    return True

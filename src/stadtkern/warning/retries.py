@@ -1,0 +1,82 @@
+"""Resend what lanterns have not answered, until it expires; close alerts whose time is up.
+
+A command without an answer is resent byte for byte (same id and counter: the lantern
+answers a duplicate without playing it twice) after `retry_seconds`, doubling up to
+`retry_backoff_max_seconds`. When it expires unanswered the lantern counts as silent.
+On PostgreSQL, several platform processes share the work (FOR UPDATE SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from stadtkern.core import audit
+from stadtkern.core.models import Tenant
+from stadtkern.core.tenants import to_ref
+from stadtkern.devices.lantern.protocol import command_topic
+from stadtkern.warning.coverage import coverage
+from stadtkern.warning.dispatch import WarningEnv, channel_named
+from stadtkern.warning.models import Alert, Delivery, Lantern
+from stadtkern.warning.states import ACTIVE, EXPIRED, SILENT, TARGETED
+
+RESEND_BATCH = 5000
+
+
+def resend_due(session: Session, env: WarningEnv, now: datetime) -> int:
+    """Resend the due, unanswered commands; mark the expired ones silent. Returns resends."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.state == TARGETED, Delivery.expires_at <= now)
+        .values(state=SILENT, next_attempt_at=None)
+    )
+    query = (
+        select(Delivery, Lantern.code)
+        .join(Lantern, Lantern.id == Delivery.lantern_id)
+        .where(Delivery.state == TARGETED, Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at)
+        .limit(RESEND_BATCH)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Delivery)
+    due = session.execute(query).all()
+    by_tenant: dict[int, list[tuple[str, bytes]]] = defaultdict(list)
+    settings = env.settings
+    for delivery, code in due:
+        wait = min(
+            settings.retry_seconds * 2**delivery.attempts, settings.retry_backoff_max_seconds
+        )
+        delivery.attempts += 1
+        delivery.next_attempt_at = now + timedelta(seconds=wait)
+        by_tenant[delivery.tenant_id].append(
+            (command_topic(code, channel_named(delivery.channel)), delivery.envelope)
+        )
+    for tenant_id, messages in by_tenant.items():
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is not None:
+            env.outbox.enqueue_many(session, tenant=to_ref(tenant), messages=messages, qos=1)
+    return len(due)
+
+
+def close_expired(session: Session, now: datetime) -> int:
+    """Alerts whose time is up become expired; the final per-lantern figures are audited."""
+    expired = list(
+        session.scalars(
+            select(Alert).where(Alert.state == ACTIVE, Alert.expires_at <= now).limit(100)
+        )
+    )
+    for alert in expired:
+        alert.state = EXPIRED
+        tenant = session.get(Tenant, alert.tenant_id)
+        audit.record(
+            session,
+            actor="stadtkern",
+            action="warning.alert.expire",
+            target=f"alert:{alert.identifier}",
+            tenant_slug=tenant.slug if tenant is not None else None,
+            payload=coverage(session, alert, now).as_json(),
+        )
+    return len(expired)
