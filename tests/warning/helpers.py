@@ -16,8 +16,8 @@ CAP_XSD_MEMBER = "static/CAP-v1.2-schema.xsd"
 
 
 def device_key(slug: str, code: str) -> Ed25519PrivateKey:
-    """The device key a simulated lantern of this town has (deterministic)."""
-    return device_key_from_seed(f"{slug}/{code}".encode())
+    """The device key a simulated lantern of this town has (as simulated_lantern makes it)."""
+    return device_key_from_seed(f"\x00{slug}\x00{code}".encode())
 
 
 def register_lanterns(client: TestClient, town: Staff, count: int, prefix: str = "L") -> list[str]:

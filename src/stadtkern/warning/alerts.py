@@ -300,7 +300,16 @@ def _follow_up(
     if was_sent:
         action: Action = "stop" if msg_type == "Cancel" else "sound"
         targets = _stop_targets(session, original)
-        count = send_commands(session, tenant, follow, targets, action=action, env=env, now=now)
+        count = send_commands(
+            session,
+            tenant,
+            follow,
+            targets,
+            action=action,
+            env=env,
+            now=now,
+            stops=original.identifier,
+        )
     _record(session, tenant, who.actor, f"warning.alert.{end_state}", follow, lanterns=count)
     return follow
 

@@ -104,10 +104,12 @@ def send_commands(
     now: datetime,
     key: dict[str, str] | None = None,
     retire: tuple[str, ...] = (),
+    stops: str | None = None,
 ) -> int:
     """Sign one command per lantern, record the deliveries and enqueue the publishes.
 
-    `key` and `retire` belong to rotate_key: the key to add, the key ids to drop."""
+    `key` and `retire` belong to rotate_key: the key to add, the key ids to drop. A stop
+    names the alert whose signal it stops (`stops`, the cancelled alert's identifier)."""
     if not lanterns:
         return 0
     channel = channel_named(alert.channel)
@@ -127,7 +129,7 @@ def send_commands(
             counter=counter,
             issued=now,
             expires=expires,
-            alert=alert.identifier,
+            alert=stops if action == "stop" and stops else alert.identifier,
             action=action,
             signal=alert.signal if action == "sound" else "none",
             voice=content.get("voice") if action == "sound" else None,
