@@ -51,16 +51,8 @@ def running_fleet(
     failure: list[BaseException] = []
 
     def main() -> None:
-        async def go() -> None:
-            await runner.start()
-            started.set()
-            try:
-                await runner._stop_requested.wait()
-            finally:
-                await runner.stop()
-
         try:
-            asyncio.run(go())
+            asyncio.run(runner.run(on_started=started.set))
         except BaseException as error:  # reported to the test below
             failure.append(error)
             started.set()

@@ -1,0 +1,1 @@
+"""The reference warning lantern: wire protocol, firmware state machine and MQTT runtime."""
