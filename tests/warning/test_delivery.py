@@ -118,3 +118,15 @@ def test_heartbeats_make_lanterns_ready(stack: Stack, town: Staff) -> None:
 
         found = wait_for(statuses, "a heartbeat of every lantern")
     assert found == {codes[0]: "ready", codes[1]: "ready", codes[2]: "fault"}
+    # Heartbeats are Observations of the lanterns' status Datastreams too.
+    streams = stack.client.get(
+        f"/{town.slug}/v1.1/Datastreams?$filter=name eq 'Speaker self-test'"
+        "&$expand=Thing($select=name),Observations($orderby=phenomenonTime desc;$top=1)",
+        headers=town.headers,
+    ).json()["value"]
+    latest = {s["Thing"]["name"]: s["Observations"][0]["result"] for s in streams}
+    assert latest == {
+        f"Laterne {codes[0]}": True,
+        f"Laterne {codes[1]}": True,
+        f"Laterne {codes[2]}": False,
+    }

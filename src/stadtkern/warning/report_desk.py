@@ -15,7 +15,7 @@ from anyio import to_thread
 
 from stadtkern.db import Database
 from stadtkern.modules.contract import InboundMessage
-from stadtkern.warning.reports import Arrived, Tally, write_reports
+from stadtkern.warning.reports import Arrived, StatusSink, Tally, write_reports
 
 log = logging.getLogger(__name__)
 GATHER_SECONDS = 0.02  # how long the first report of a batch waits for others
@@ -24,9 +24,12 @@ GATHER_SECONDS = 0.02  # how long the first report of a batch waits for others
 class ReportDesk:
     """Batches lantern reports: at most `batch_rows` per transaction."""
 
-    def __init__(self, database: Database, *, batch_rows: int) -> None:
+    def __init__(
+        self, database: Database, *, batch_rows: int, observations: StatusSink | None = None
+    ) -> None:
         self.database = database
         self.batch_rows = batch_rows
+        self.observations = observations
         self.totals = Tally()
         self._queue: list[tuple[Arrived, asyncio.Future[None]]] = []
         self._wake: asyncio.Event | None = None
@@ -75,4 +78,4 @@ class ReportDesk:
 
     def _write(self, items: list[Arrived]) -> Tally:
         with self.database.write() as session:
-            return write_reports(session, items, datetime.now(UTC))
+            return write_reports(session, items, datetime.now(UTC), self.observations)

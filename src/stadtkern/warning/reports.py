@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +34,8 @@ from stadtkern.warning.models import Delivery, Lantern
 from stadtkern.warning.states import FAILED, FINISHED, PROGRESS, RECEIVED, REFUSED, STARTED
 
 log = logging.getLogger(__name__)
+# observations(session, [(tenant, datastream id, result, phenomenon time)], now)
+StatusSink = Callable[[Session, list[tuple[TenantRef, int, object, datetime]], datetime], None]
 # Which timestamp column an answer sets.
 STAMPS = {
     RECEIVED: "received_at",
@@ -61,8 +63,14 @@ class Tally:
     dropped: int = 0
 
 
-def write_reports(session: Session, reports: Sequence[Arrived], now: datetime) -> Tally:
-    """Apply a batch of reports in the caller's transaction."""
+def write_reports(
+    session: Session,
+    reports: Sequence[Arrived],
+    now: datetime,
+    observations: StatusSink | None = None,
+) -> Tally:
+    """Apply a batch of reports in the caller's transaction; heartbeats also become
+    Observations of the lanterns' status Datastreams through `observations`."""
     tally = Tally()
     lanterns = _lanterns(session, reports)
     opened: list[tuple[TenantRef, Lantern, Ack | Health]] = []
@@ -90,10 +98,31 @@ def write_reports(session: Session, reports: Sequence[Arrived], now: datetime) -
         opened.append((arrived.tenant, lantern, report))
     acks = [(tenant, lantern, r) for tenant, lantern, r in opened if isinstance(r, Ack)]
     tally.acks = _apply_acks(session, acks, now)
+    status: list[tuple[TenantRef, int, object, datetime]] = []
     for tenant, lantern, report in opened:
         if isinstance(report, Health) and _apply_health(session, tenant, lantern, report, now):
             tally.heartbeats += 1
+            status += [
+                (tenant, stream, value, report.at) for stream, value in _status(lantern, report)
+            ]
+    if observations is not None and status:
+        observations(session, status, now)
     return tally
+
+
+def _status(lantern: Lantern, report: Health) -> list[tuple[int, object]]:
+    """(Datastream id, result) of a heartbeat for the lantern's status Datastreams."""
+    values: dict[str, object] = {
+        "battery": report.battery,
+        "mains": report.mains,
+        "selftest": report.speaker == "ok" and report.heard is not False,
+    }
+    streams = lantern.streams or {}
+    return [
+        (streams[name], value)
+        for name, value in values.items()
+        if value is not None and name in streams
+    ]
 
 
 def _lanterns(session: Session, reports: Sequence[Arrived]) -> dict[tuple[int, str], Lantern]:

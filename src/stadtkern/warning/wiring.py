@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from anyio import to_thread
 
 from stadtkern.modules.contract import BackgroundTask, ModuleContext, TopicHandler
+from stadtkern.sensorthings.wiring import dispatcher_of, public_url
 from stadtkern.warning.dispatch import WarningEnv
 from stadtkern.warning.report_desk import ReportDesk
 from stadtkern.warning.retries import close_expired, resend_due
 from stadtkern.warning.settings import WarningSettings
+from stadtkern.warning.status_streams import status_writer
 from stadtkern.warning.warning_day import start_due_days
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,12 @@ def desk_of(context: ModuleContext) -> ReportDesk:
     desk = context.extras.get("reports")
     if isinstance(desk, ReportDesk):
         return desk
-    desk = ReportDesk(context.platform.database, batch_rows=settings_of(context).ack_batch_rows)
+    sta = context.platform.contexts["sensorthings"]
+    desk = ReportDesk(
+        context.platform.database,
+        batch_rows=settings_of(context).ack_batch_rows,
+        observations=status_writer(dispatcher_of(sta).publish, public_url(sta)),
+    )
     context.extras["reports"] = desk
     return desk
 

@@ -106,6 +106,15 @@ def write_batch(database: Database, batch: Sequence[Submission], publish: Publis
             _write(session, batch, publish, one_by_one=True)
 
 
+def write_in_session(
+    session: Session, batch: Sequence[Submission], publish: Publish | None
+) -> None:
+    """Write the batch inside the caller's transaction (for another module's writes that
+    must commit together with its own). A row a rule refuses fails alone; a refusal of the
+    database raises and the caller's transaction fails."""
+    _write(session, batch, publish, one_by_one=False)
+
+
 def _fail_all(batch: Sequence[Submission], error: Exception) -> None:
     refused = _as_refusal(error)
     if refused is None:
