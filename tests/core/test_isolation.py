@@ -61,15 +61,91 @@ def _make_greeting(client: TestClient, owner: TenantFixture) -> str:
     return str(response.json()["id"])
 
 
+def _token(client: TestClient, owner: TenantFixture, roles: list[str]) -> dict[str, str]:
+    principal = client.post(
+        f"/{owner.slug}/admin/principals",
+        json={"name": f"staff-{secrets.token_hex(4)}", "roles": roles},
+        headers=owner.headers,
+    ).json()
+    key = client.post(
+        f"/{owner.slug}/admin/keys", json={"principal_id": principal["id"]}, headers=owner.headers
+    ).json()
+    return {"Authorization": f"Bearer {key['token']}"}
+
+
+def _make_alert(client: TestClient, owner: TenantFixture) -> str:
+    issuer = _token(client, owner, ["viewer", "warning_issuer"])
+    response = client.post(
+        f"/{owner.slug}/warning/alerts",
+        json={
+            "status": "Draft",
+            "event": f"Probe {secrets.token_hex(3)}",
+            "headline": {"de": "Probe"},
+            "area": {"circles": [{"lat": 49.44, "lon": 7.77, "radiusKm": 1}]},
+        },
+        headers=issuer,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["identifier"])
+
+
+def _make_lantern(client: TestClient, owner: TenantFixture) -> str:
+    code = f"P{secrets.token_hex(3)}"
+    response = client.post(
+        f"/{owner.slug}/warning/lanterns",
+        json={
+            "code": code,
+            "name": "Probe",
+            "lon": 7.77,
+            "lat": 49.44,
+            "publicKey": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+        },
+        headers=owner.headers,
+    )
+    assert response.status_code == 201, response.text
+    return code
+
+
+def _make_zone(client: TestClient, owner: TenantFixture) -> str:
+    key = f"zone-{secrets.token_hex(3)}"
+    response = client.post(
+        f"/{owner.slug}/warning/zones",
+        json={"key": key, "name": "Probe", "kind": "drawn", "geometry": SQUARE},
+        headers=owner.headers,
+    )
+    assert response.status_code == 201, response.text
+    return key
+
+
+def _make_warning_day(client: TestClient, owner: TenantFixture) -> str:
+    issuer = _token(client, owner, ["viewer", "warning_issuer"])
+    response = client.post(
+        f"/{owner.slug}/warning/warning-days",
+        json={"scheduledFor": "2099-09-10T11:00:00+02:00"},
+        headers=issuer,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
 # Path parameter -> how to create an object of that kind in the victim tenant.
 FACTORIES: dict[str, Callable[[TestClient, TenantFixture], str]] = {
     "principal_id": _make_principal,
     "key_id": _make_key,
     "greeting_id": _make_greeting,  # the example module, installed by the test command
+    "identifier": _make_alert,  # the warning module's alerts
+    "code": _make_lantern,
+    "key": _make_zone,
+    "day_id": _make_warning_day,
 }
 # Request bodies that pass validation, so that the object lookup is what answers.
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[7.7, 49.4], [7.8, 49.4], [7.8, 49.5], [7.7, 49.5], [7.7, 49.4]]],
+}
 SAMPLE_BODIES: dict[tuple[str, str], object] = {
     ("PATCH", "/{tenant}/admin/principals/{principal_id}"): {"disabled": False},
+    ("PUT", "/{tenant}/warning/zones/{key}"): {"name": "x", "kind": "drawn", "geometry": SQUARE},
 }
 
 
@@ -107,8 +183,15 @@ def test_every_tenant_route_hides_other_tenants(
     client: TestClient, make_tenant: Callable[..., TenantFixture]
 ) -> None:
     """An admin of A gets 404 for B's paths and for B's objects under A's path."""
-    every_module = [m.name for m in discover_modules(None) if m.name != "core"]
+    installed = discover_modules(None)
+    every_module = [m.name for m in installed if m.name != "core"]
     attacker, victim = make_tenant(modules=every_module), make_tenant(modules=every_module)
+    # The attacker holds every role, module roles included, so that no role check answers
+    # before the lookup that must hide B's objects.
+    every_role = ["admin", *(role.name for m in installed for role in m.roles)]
+    attacker = TenantFixture(
+        attacker.slug, _token(client, attacker, every_role)["Authorization"].removeprefix("Bearer ")
+    )
     checked = 0
     for method, template, operation in tenant_routes(client):
         names = [n for n in PARAM.findall(template) if n != "tenant"]

@@ -88,14 +88,18 @@ def test_key_rotation_without_a_gap(client: TestClient, town: Staff, mosquitto_u
     old = next(k["kid"] for k in keys_before if k["channel"] == "exercise")
     with running_fleet(mosquitto_url, town, lanterns):
         started = client.post(
-            f"/{town.slug}/warning/keys/exercise/rotate", headers=town.headers
+            f"/{town.slug}/warning/keys/rotate", json={"channel": "exercise"}, headers=town.headers
         ).json()
         new = started["kid"]
         wait_for(
             lambda: all(new in lantern.state.keys["exercise"] for lantern in lanterns),
             "the new key on every lantern",
         )
-        finished = client.post(f"/{town.slug}/warning/keys/exercise/activate", headers=town.headers)
+        finished = client.post(
+            f"/{town.slug}/warning/keys/activate",
+            json={"channel": "exercise"},
+            headers=town.headers,
+        )
         assert finished.status_code == 200, finished.text
         wait_for(
             lambda: all(old not in lantern.state.keys["exercise"] for lantern in lanterns),

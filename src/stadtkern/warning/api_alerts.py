@@ -256,6 +256,12 @@ def build_alert_router(context: ModuleContext) -> APIRouter:
         status_code=201,
         summary="Take in a CAP 1.2 message (for example from the federal warning system)",
         responses=responses(401, 403, 404, 409, 413, 422, 429),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {CAP_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            }
+        },
     )
     async def ingest_cap(
         request: Request,

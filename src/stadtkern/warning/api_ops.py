@@ -33,6 +33,14 @@ class WarningDayInput(BaseModel):
     note: str = Field("", max_length=2000)
 
 
+class ChannelChoice(BaseModel):
+    """Which channel's key: live (real alerts) or exercise."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: ChannelName
+
+
 def _day_json(day: WarningDay) -> dict[str, Any]:
     return {
         "id": day.id,
@@ -64,12 +72,12 @@ def build_ops_router(context: ModuleContext) -> APIRouter:
             return keys.public_keys(session, tenant, env.secret)
 
     @router.post(
-        "/keys/{channel}/rotate",
+        "/keys/rotate",
         summary="Announce a new signing key to every lantern",
         responses=responses(401, 403, 404, 422),
     )
     def rotate(
-        channel: ChannelName,
+        choice: ChannelChoice,
         tenant: TenantDep,
         platform: PlatformDep,
         who: Annotated[Identity, Depends(require(ADMIN))],
@@ -77,7 +85,7 @@ def build_ops_router(context: ModuleContext) -> APIRouter:
         """Step one of a rotation; watch its delivery like an alert's."""
         now = datetime.now(UTC)
         with platform.database.write() as session:
-            upcoming, alert = rotation.start(session, tenant, channel, who, env, now)
+            upcoming, alert = rotation.start(session, tenant, choice.channel, who, env, now)
             return {
                 "kid": upcoming.kid,
                 "publicKey": upcoming.public_key,
@@ -85,12 +93,12 @@ def build_ops_router(context: ModuleContext) -> APIRouter:
             }
 
     @router.post(
-        "/keys/{channel}/activate",
+        "/keys/activate",
         summary="Sign with the announced key from now on",
         responses=responses(401, 403, 404, 422),
     )
     def activate(
-        channel: ChannelName,
+        choice: ChannelChoice,
         tenant: TenantDep,
         platform: PlatformDep,
         who: Annotated[Identity, Depends(require(ADMIN))],
@@ -98,7 +106,7 @@ def build_ops_router(context: ModuleContext) -> APIRouter:
         """Step two: the old key is retired; lanterns are told to drop it."""
         now = datetime.now(UTC)
         with platform.database.write() as session:
-            active, alert, missing = rotation.finish(session, tenant, channel, who, env, now)
+            active, alert, missing = rotation.finish(session, tenant, choice.channel, who, env, now)
             return {"kid": active.kid, "alert": alert.identifier, "lanternsWithoutKey": missing}
 
     @router.post(

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import or_, select
 
+from stadtkern.core.api import PUBLIC
 from stadtkern.errors import NotFound
 from stadtkern.http.deps import PlatformDep, TenantDep
 from stadtkern.http.problems import responses
@@ -52,6 +53,7 @@ def build_public_router() -> APIRouter:
         summary="The town's warnings as an Atom feed",
         response_class=Response,
         responses=responses(404),
+        openapi_extra=PUBLIC,
     )
     def feed_atom(
         request: Request,
@@ -73,7 +75,10 @@ def build_public_router() -> APIRouter:
         return Response(body, media_type=ATOM_MEDIA_TYPE)
 
     @router.get(
-        "/feed.json", summary="The town's warnings as a JSON feed", responses=responses(404)
+        "/feed.json",
+        summary="The town's warnings as a JSON feed",
+        responses=responses(404),
+        openapi_extra=PUBLIC,
     )
     def feed_json(
         request: Request,
@@ -96,6 +101,7 @@ def build_public_router() -> APIRouter:
         summary="A sent alert's CAP 1.2 message",
         response_class=Response,
         responses=responses(404),
+        openapi_extra=PUBLIC,
     )
     def public_cap(identifier: str, tenant: TenantDep, platform: PlatformDep) -> Response:
         """Exactly the XML that was sent; only real alerts and exercises are public."""
