@@ -273,3 +273,17 @@ def test_another_town_sees_none_of_it(client: TestClient, make_town: Any) -> Non
         client.get(f"/{second.slug}/warning/alerts/{alert['identifier']}", headers=second.headers)
     ).status_code == 404
     assert _act(client, second, second.approver, alert["identifier"], "approve").status_code == 404
+
+
+def test_pending_alerts_are_rejected_not_cancelled_and_closed_ones_can_be_issued_again(
+    client: TestClient, town: Staff
+) -> None:
+    register_lanterns(client, town, 1)
+    pending = _post(client, town, town.issuer, alert_body()).json()
+    assert "cancel" not in pending["links"]
+    assert _act(client, town, town.issuer, pending["identifier"], "cancel").status_code == 409
+    exercise = _post(client, town, town.issuer, alert_body("Exercise")).json()
+    assert _act(client, town, town.issuer, exercise["identifier"], "cancel").status_code == 200
+    again = _post(client, town, town.issuer, alert_body("Exercise"))
+    assert again.status_code == 201  # the cancelled one is closed: a new alert
+    assert again.json()["identifier"] != exercise["identifier"]

@@ -92,7 +92,7 @@ def create(
     earlier = session.scalar(
         select(Alert)
         .where(Alert.tenant_id == tenant.id, Alert.dedup_key == key, Alert.created_at >= window)
-        .where(Alert.state.notin_((REJECTED,)))
+        .where(Alert.state.in_((DRAFT, PENDING, ACTIVE)))  # a closed alert may be issued again
         .order_by(Alert.id)
         .limit(1)
     )
@@ -263,7 +263,9 @@ def _follow_up(
     _require_any(who, ISSUER, APPROVER)
     lock_tenant(session, tenant.id)
     original = get_alert(session, tenant, identifier)
-    if original.msg_type == "Cancel" or original.state not in OPEN_STATES | {PENDING}:
+    if original.state == PENDING:
+        raise Conflict(f"alert '{identifier}' has not been sent; reject it instead")
+    if original.msg_type == "Cancel" or original.state not in OPEN_STATES:
         raise Conflict(f"alert '{identifier}' is {original.state}; there is nothing to stop")
     content = dict(original.content)
     content["references"] = reference_to(original)
@@ -294,22 +296,19 @@ def _follow_up(
     session.add(follow)
     session.flush()
     follow.cap_xml = cap_message(follow, now)
-    was_sent = original.state != PENDING
     original.state, original.closed_by = end_state, who.actor
-    count = 0
-    if was_sent:
-        action: Action = "stop" if msg_type == "Cancel" else "sound"
-        targets = _stop_targets(session, original)
-        count = send_commands(
-            session,
-            tenant,
-            follow,
-            targets,
-            action=action,
-            env=env,
-            now=now,
-            stops=original.identifier,
-        )
+    action: Action = "stop" if msg_type == "Cancel" else "sound"
+    targets = _stop_targets(session, original)
+    count = send_commands(
+        session,
+        tenant,
+        follow,
+        targets,
+        action=action,
+        env=env,
+        now=now,
+        stops=original.identifier,
+    )
     _record(session, tenant, who.actor, f"warning.alert.{end_state}", follow, lanterns=count)
     return follow
 

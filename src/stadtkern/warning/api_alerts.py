@@ -47,7 +47,7 @@ def alert_json(alert: Alert, base: str, now: datetime, *, with_coverage: bool) -
     links = {"self": own, "cap": f"{own}/cap", "deliveries": f"{own}/deliveries"}
     if alert.state == "pending_approval":
         links |= {"approve": f"{own}/approve", "reject": f"{own}/reject"}
-    if alert.state in ("active", "pending_approval") and alert.msg_type != "Cancel":
+    if alert.state == "active" and alert.msg_type != "Cancel":
         # The prepared way out, one action away for every open alert.
         links |= {"cancel": f"{own}/cancel", "allClear": f"{own}/all-clear"}
     body: dict[str, Any] = {

@@ -21,7 +21,7 @@ from stadtkern.devices.lantern.protocol import command_topic
 from stadtkern.warning.coverage import coverage
 from stadtkern.warning.dispatch import WarningEnv, channel_named
 from stadtkern.warning.models import Alert, Delivery, Lantern
-from stadtkern.warning.states import ACTIVE, EXPIRED, SILENT, TARGETED
+from stadtkern.warning.states import ACTIVE, EXPIRED, PENDING, SILENT, TARGETED
 
 RESEND_BATCH = 5000
 
@@ -65,7 +65,9 @@ def close_expired(session: Session, now: datetime) -> int:
     """Alerts whose time is up become expired; the final per-lantern figures are audited."""
     expired = list(
         session.scalars(
-            select(Alert).where(Alert.state == ACTIVE, Alert.expires_at <= now).limit(100)
+            select(Alert)
+            .where(Alert.state.in_((ACTIVE, PENDING)), Alert.expires_at <= now)
+            .limit(100)
         )
     )
     for alert in expired:
