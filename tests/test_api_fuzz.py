@@ -73,6 +73,7 @@ class FuzzTargets:
     principal_id: int
     key_id: str
     greeting_id: int
+    warning: dict[str, str]  # path parameter -> a real object of the warning module
     managed_tenant: str
     platform_admin: dict[str, str]
 
@@ -83,15 +84,59 @@ class FuzzTargets:
         return self.platform_admin if path.startswith("/admin") else self.tenant_admin
 
 
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[7.7, 49.4], [7.8, 49.4], [7.8, 49.5], [7.7, 49.5], [7.7, 49.4]]],
+}
+
+
+def _warning_targets(created: Any) -> dict[str, str]:
+    """A lantern, a zone, an alert and a warning day for the warning routes to aim at."""
+    lantern = created(
+        "/warning/lanterns",
+        {
+            "code": "FUZZ1",
+            "name": "Fuzz",
+            "lon": 7.77,
+            "lat": 49.44,
+            "publicKey": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+        },
+    )
+    zone = created(
+        "/warning/zones", {"key": "fuzz", "name": "Fuzz", "kind": "drawn", "geometry": SQUARE}
+    )
+    alert = created(
+        "/warning/alerts",
+        {
+            "status": "Draft",
+            "event": "Fuzz",
+            "headline": {"de": "Fuzz"},
+            "area": {"zones": ["fuzz"]},
+        },
+    )
+    day = created("/warning/warning-days", {"scheduledFor": "2099-09-10T11:00:00+02:00"})
+    return {
+        "code": lantern["code"],
+        "key": zone["key"],
+        "identifier": alert["identifier"],
+        "day_id": str(day["id"]),
+    }
+
+
 @pytest.fixture(scope="module")
 def targets(client: TestClient, database: Database, platform_admin: dict[str, str]) -> FuzzTargets:
     """A tenant with a principal, key and greeting, and a tenant for /admin/tenants/{slug}."""
     tenant, managed = unique_slug("fuzz"), unique_slug("fuzz")
     for slug in (tenant, managed):
-        body = {"slug": slug, "name": f"Fuzz {slug}", "ars": "073120000000", "modules": ["example"]}
+        modules = ["example", "sensorthings", "warning"]
+        body = {"slug": slug, "name": f"Fuzz {slug}", "ars": "073120000000", "modules": modules}
         response = client.post("/admin/tenants", json=body, headers=platform_admin)
         assert response.status_code == 201, response.text
-    token = issue_token(database, tenant=tenant, roles=["admin", "greeter"])
+    token = issue_token(
+        database,
+        tenant=tenant,
+        roles=["admin", "greeter", "warning_issuer", "warning_approver"],
+    )
     admin = {"Authorization": f"Bearer {token}"}
 
     def created(path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +155,7 @@ def targets(client: TestClient, database: Database, platform_admin: dict[str, st
         principal_id=principal["id"],
         key_id=created("/admin/keys", {"principal_id": principal["id"]})["key_id"],
         greeting_id=created("/example/greetings", {"text": "Moin"})["id"],
+        warning=_warning_targets(created),
         managed_tenant=managed,
         platform_admin=platform_admin,
     )
@@ -150,6 +196,8 @@ def api_schemas(client: TestClient, targets: FuzzTargets) -> dict[GenerationMode
             _pin(document, "principal_id", targets.principal_id)
             _pin(document, "key_id", targets.key_id)
             _pin(document, "greeting_id", targets.greeting_id)
+            for name, value in targets.warning.items():
+                _pin(document, name, int(value) if name == "day_id" else value)
             key_create = document["components"]["schemas"]["ApiKeyCreate"]["properties"]
             key_create["principal_id"] = {"type": "integer", "enum": [targets.principal_id]}
         schemas[mode] = schemathesis.openapi.from_dict(document)

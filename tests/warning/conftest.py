@@ -37,9 +37,7 @@ class Staff:
 
 
 @pytest.fixture
-def make_town(
-    database: Database, make_tenant: Callable[..., TenantFixture]
-) -> Callable[[], Staff]:
+def make_town(database: Database, make_tenant: Callable[..., TenantFixture]) -> Callable[[], Staff]:
     """Factory of towns with the warning module; each call makes a new one."""
 
     def make() -> Staff:
