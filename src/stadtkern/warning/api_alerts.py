@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -22,10 +22,16 @@ from stadtkern.warning.cap import CAP_MEDIA_TYPE, CapInvalid, from_xml
 from stadtkern.warning.cap_ingest import input_from_cap
 from stadtkern.warning.coverage import coverage, lantern_report
 from stadtkern.warning.models import Alert
+from stadtkern.warning.register_schemas import CODE
 from stadtkern.warning.states import ALERT_STATES
 from stadtkern.warning.wiring import env_of
 
 MAX_CAP_BYTES = 1 << 20
+# What a CAP identifier may hold (CAP forbids spaces, commas and restricted characters).
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9._:@/+=-]{1,255}$"
+AlertIdentifier = Annotated[
+    str, Path(pattern=IDENTIFIER_PATTERN, description="The alert's CAP identifier")
+]
 
 
 class Reason(BaseModel):
@@ -163,7 +169,7 @@ def build_alert_router(context: ModuleContext) -> APIRouter:
         responses=responses(401, 403, 404),
     )
     def read_alert(
-        identifier: str,
+        identifier: AlertIdentifier,
         request: Request,
         tenant: TenantDep,
         platform: PlatformDep,
@@ -177,7 +183,7 @@ def build_alert_router(context: ModuleContext) -> APIRouter:
 
     def _act(action: str):  # type: ignore[no-untyped-def]
         def route(
-            identifier: str,
+            identifier: AlertIdentifier,
             request: Request,
             tenant: TenantDep,
             platform: PlatformDep,
@@ -219,12 +225,14 @@ def build_alert_router(context: ModuleContext) -> APIRouter:
         responses=responses(401, 403, 404),
     )
     def deliveries(
-        identifier: str,
+        identifier: AlertIdentifier,
         tenant: TenantDep,
         platform: PlatformDep,
         _who: Annotated[Identity, Depends(require(VIEWER))],
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-        after: Annotated[str | None, Query(max_length=64)] = None,
+        after: Annotated[
+            str | None, Query(pattern=CODE.pattern, description="a lantern code")
+        ] = None,
     ) -> list[dict[str, Any]]:
         """Paged by lantern code: pass the last code as `after`."""
         now = datetime.now(UTC)
@@ -239,7 +247,7 @@ def build_alert_router(context: ModuleContext) -> APIRouter:
         responses=responses(401, 403, 404),
     )
     def alert_cap(
-        identifier: str,
+        identifier: AlertIdentifier,
         tenant: TenantDep,
         platform: PlatformDep,
         _who: Annotated[Identity, Depends(require(VIEWER))],
@@ -279,7 +287,8 @@ def build_alert_router(context: ModuleContext) -> APIRouter:
         try:
             message = from_xml(xml)
         except CapInvalid as error:
-            raise InvalidInput(str(error), errors=error.errors) from error
+            problems = [{"location": "body", "message": m, "type": "cap"} for m in error.errors]
+            raise InvalidInput(str(error), errors=problems) from error
         now = datetime.now(UTC)
 
         def work() -> tuple[dict[str, Any], bool]:

@@ -174,7 +174,10 @@ def build_ops_router(context: ModuleContext) -> APIRouter:
     @router.get(
         "/warning-days/{day_id}/report",
         summary="A warning day's result per lantern (JSON or CSV)",
-        responses=responses(401, 403, 404),
+        responses={
+            **responses(401, 403, 404),
+            200: {"content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}},
+        },
     )
     def day_report(
         day_id: int,

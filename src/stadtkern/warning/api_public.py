@@ -13,6 +13,7 @@ from stadtkern.core.api import PUBLIC
 from stadtkern.errors import NotFound
 from stadtkern.http.deps import PlatformDep, TenantDep
 from stadtkern.http.problems import responses
+from stadtkern.warning.api_alerts import AlertIdentifier
 from stadtkern.warning.cap import CAP_MEDIA_TYPE, CapAlert
 from stadtkern.warning.cap_bridge import cap_alert
 from stadtkern.warning.feed import ATOM_MEDIA_TYPE, atom_feed, json_feed
@@ -103,7 +104,9 @@ def build_public_router() -> APIRouter:
         responses=responses(404),
         openapi_extra=PUBLIC,
     )
-    def public_cap(identifier: str, tenant: TenantDep, platform: PlatformDep) -> Response:
+    def public_cap(
+        identifier: AlertIdentifier, tenant: TenantDep, platform: PlatformDep
+    ) -> Response:
         """Exactly the XML that was sent; only real alerts and exercises are public."""
         with platform.database.read() as session:
             alert = session.scalar(
