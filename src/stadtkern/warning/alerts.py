@@ -27,10 +27,10 @@ from stadtkern.core.refs import Identity, TenantRef
 from stadtkern.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from stadtkern.warning import APPROVER, ISSUER
 from stadtkern.warning.alert_input import AlertInput
-from stadtkern.warning.areas import AreaSpec, ResolvedArea, lanterns_in, resolve_area
+from stadtkern.warning.areas import AreaSpec, ResolvedArea, resolve_area, targets_in
 from stadtkern.warning.cap_bridge import cap_message, reference_to
 from stadtkern.warning.dispatch import Action, WarningEnv, lock_tenant, send_commands
-from stadtkern.warning.models import Alert, Delivery, Lantern
+from stadtkern.warning.models import Alert, Delivery, Lantern, Target
 from stadtkern.warning.states import (
     ACTIVE,
     ALL_CLEAR,
@@ -223,7 +223,7 @@ def _dispatch(
     original: Alert | None,
 ) -> None:
     _rate_limit(session, tenant, env, now)
-    lanterns = lanterns_in(session, tenant, resolve_area_of(session, tenant, alert))
+    lanterns = targets_in(session, tenant, resolve_area_of(session, tenant, alert))
     alert.state, alert.sent_at = ACTIVE, now
     alert.cap_xml = cap_message(alert, now)
     count = send_commands(session, tenant, alert, lanterns, action="sound", env=env, now=now)
@@ -237,15 +237,16 @@ def resolve_area_of(session: Session, tenant: TenantRef, alert: Alert) -> Resolv
     return resolve_area(session, tenant, AreaSpec.model_validate(alert.area))
 
 
-def _stop_targets(session: Session, alert: Alert) -> list[Lantern]:
-    return list(
-        session.scalars(
-            select(Lantern)
+def _stop_targets(session: Session, alert: Alert) -> list[Target]:
+    return [
+        Target(*row)
+        for row in session.execute(
+            select(Lantern.id, Lantern.code)
             .join(Delivery, Delivery.lantern_id == Lantern.id)
             .where(Delivery.alert_id == alert.id)
             .order_by(Lantern.code)
         )
-    )
+    ]
 
 
 def _follow_up(

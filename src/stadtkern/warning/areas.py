@@ -41,7 +41,7 @@ from stadtkern.warning.cap_geo import (
     polygon_to_cap,
 )
 from stadtkern.warning.cap_model import CapInvalid
-from stadtkern.warning.models import Lantern, Zone
+from stadtkern.warning.models import Lantern, Target, Zone
 from stadtkern.warning.readiness import lantern_status, summary
 from stadtkern.warning.settings import WarningSettings
 
@@ -123,21 +123,37 @@ def resolve_area(session: Session, tenant: TenantRef, spec: AreaSpec) -> Resolve
     )
 
 
+def _in_area(tenant: TenantRef, area: ResolvedArea) -> list[ColumnElement[bool]] | None:
+    """The conditions selecting the town's lanterns in the area (exact shapes); None: none."""
+    mine = Lantern.tenant_id == tenant.id
+    if area.whole_tenant:
+        return [mine]
+    tests: list[ColumnElement[bool]] = [
+        spatial.intersects(Lantern.geom, polygon) for polygon in area.polygons
+    ]
+    tests += [
+        spatial.within_distance(Lantern.geom, Point(lon, lat), radius_km * 1000.0)
+        for lon, lat, radius_km in area.circles
+    ]
+    return [mine, or_(*tests)] if tests else None
+
+
 def lanterns_in(session: Session, tenant: TenantRef, area: ResolvedArea) -> list[Lantern]:
     """The town's lanterns in the area (exact shapes), ordered by code."""
-    query = select(Lantern).where(Lantern.tenant_id == tenant.id).order_by(Lantern.code)
-    if not area.whole_tenant:
-        tests: list[ColumnElement[bool]] = [
-            spatial.intersects(Lantern.geom, polygon) for polygon in area.polygons
-        ]
-        tests += [
-            spatial.within_distance(Lantern.geom, Point(lon, lat), radius_km * 1000.0)
-            for lon, lat, radius_km in area.circles
-        ]
-        if not tests:
-            return []
-        query = query.where(or_(*tests))
-    return list(session.scalars(query))
+    conditions = _in_area(tenant, area)
+    if conditions is None:
+        return []
+    return list(session.scalars(select(Lantern).where(*conditions).order_by(Lantern.code)))
+
+
+def targets_in(session: Session, tenant: TenantRef, area: ResolvedArea) -> list[Target]:
+    """Only id and code of the lanterns in the area: what a dispatch needs, without loading
+    ten thousand lanterns with their geometry."""
+    conditions = _in_area(tenant, area)
+    if conditions is None:
+        return []
+    query = select(Lantern.id, Lantern.code).where(*conditions).order_by(Lantern.code)
+    return [Target(*row) for row in session.execute(query)]
 
 
 def preview(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from stadtkern.core.refs import TenantRef
 from stadtkern.devices.lantern.protocol import Channel, Command, command_topic, sign_command
 from stadtkern.warning import keys
-from stadtkern.warning.models import Alert, CommandCounter, Delivery, Lantern
+from stadtkern.warning.models import Alert, CommandCounter, Delivery, Lantern, Target
 from stadtkern.warning.settings import WarningSettings
 from stadtkern.warning.states import TARGETED
 
@@ -97,7 +97,7 @@ def send_commands(
     session: Session,
     tenant: TenantRef,
     alert: Alert,
-    lanterns: Sequence[Lantern],
+    lanterns: Sequence[Lantern | Target],
     *,
     action: Action,
     env: WarningEnv,

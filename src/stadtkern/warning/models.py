@@ -8,7 +8,7 @@ the signed command kept so that a retry resends exactly the same bytes.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
@@ -92,6 +92,13 @@ class Lantern(TenantScoped, Base):
     keys: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     streams: Mapped[dict[str, int]] = mapped_column(JSON)  # status Datastream ids by name
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Target(NamedTuple):
+    """A lantern as a dispatch needs it: its row id and its code."""
+
+    id: int
+    code: str
 
 
 class Zone(TenantScoped, Base):
