@@ -10,13 +10,15 @@ from pathlib import Path
 
 from bench.common import DEFAULT_OUT_DIR, Options, Result
 
-BENCHMARKS = ("ingest-http", "ingest-post", "ingest-mqtt", "query")
+BENCHMARKS = ("ingest-http", "ingest-post", "ingest-mqtt", "query", "warning")
 # per benchmark: duration, connections per worker, workers, rows per request, Datastreams
 DEFAULTS: dict[str, tuple[float, int, int, int, int]] = {
     "ingest-http": (60.0, 4, 2, 1000, 100),
     "ingest-post": (60.0, 32, 2, 1, 100),
     "ingest-mqtt": (60.0, 25, 2, 1, 50),
     "query": (0.0, 1, 1, 1, 10_000),
+    # warning: duration is the longest wait for every lantern's answer; workers: fleet processes
+    "warning": (120.0, 1, 2, 1, 1),
 }
 
 
@@ -30,6 +32,9 @@ def parse(argv: list[str]) -> Options:
         type=int,
         default=0,
         help="query: Observations in the table; ingest: most rows sent (0: no limit)",
+    )
+    parser.add_argument(
+        "--lanterns", dest="scale", type=int, help="warning: lanterns (default 1000)"
     )
     parser.add_argument("--duration", type=float, help="seconds of sustained load (default 60)")
     parser.add_argument("--out", type=Path, help="result file (default var/bench/...json)")
@@ -67,7 +72,7 @@ def parse(argv: list[str]) -> Options:
         backend=args.backend,
         scale=args.scale,
         duration=args.duration if args.duration is not None else duration,
-        out=args.out,
+        out=args.out or _default_out(args.name, args.backend, args.scale),
         connections=args.connections or connections,
         workers=args.workers or workers,
         rows_per_request=args.rows_per_request or rows,
@@ -79,6 +84,13 @@ def parse(argv: list[str]) -> Options:
         generator_seconds=args.generator_seconds,
         profile=args.profile,
     )
+
+
+def _default_out(name: str, backend: str, scale: int) -> Path | None:
+    """warning: `var/bench/warning-<backend>-<lanterns>.json`; others: time-stamped."""
+    if name != "warning":
+        return None
+    return DEFAULT_OUT_DIR / f"warning-{backend}-{scale or 1000}.json"
 
 
 def _ensure(directory: Path) -> Path:
@@ -96,6 +108,10 @@ def runner(name: str) -> Callable[[Options], Result]:
         from bench import ingest_mqtt
 
         return ingest_mqtt.run
+    if name == "warning":
+        from bench import warning
+
+        return warning.run
     from bench import query
 
     return query.run

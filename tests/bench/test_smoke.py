@@ -111,3 +111,31 @@ def test_performance_doc_shows_how_to_run_every_benchmark() -> None:
     text = (REPO / "docs" / "performance.md").read_text(encoding="utf-8")
     missing = [name for name in BENCHMARKS if f"python -m bench {name}" not in text]
     assert not missing, f"document these benchmarks in docs/performance.md: {missing}"
+
+
+def test_warning_starts_every_lantern_exactly_once(backend: str, tmp_path: Path) -> None:
+    """20 lanterns: baseline and two approved alerts; each lantern started each signal once,
+    the platform stored every "started" with the lantern's own time, and the figures exist."""
+    if binary() is None:
+        unavailable("mosquitto is not installed")
+    result = _run(tmp_path, "warning", "--backend", backend, "--lanterns", "20", "--duration", "60")
+    checks = result["checks"]
+    assert isinstance(checks, dict)
+    assert checks["ok"] is True, checks
+    figures = result["figures"]
+    assert isinstance(figures, dict)
+    for phase in ("alert", "alert_with_spread", "bare_broker"):
+        loss = figures[phase]["loss"]
+        assert (loss["lanterns_started"], loss["missing"], loss["duplicates"]) == (20, 0, 0)
+        assert figures[phase]["signal_started"]["n"] == 20
+        assert figures[phase]["command_arrived"]["n"] == 20
+    for phase in ("alert", "alert_with_spread"):
+        stored = figures[phase]["loss"]
+        assert stored["report_started_at_equal_to_lantern"] == 20
+        assert stored["coverage"]["targeted"] == 20
+        assert figures[phase]["ack_recorded"]["n"] == 20
+        assert figures[phase]["approve_request_s"] > 0
+    assert figures["with_ack_spread"]["ack_spread_s"] > 0
+    assert {"p50_ms", "p95_ms", "p99_ms", "share_within_1s"} <= set(figures["signal_started"])
+    assert figures["server_vmhwm_mib"] > 0
+    assert figures["setup"]["fleet_processes"] == 2
