@@ -15,7 +15,13 @@ from anyio import to_thread
 
 from stadtkern.db import Database
 from stadtkern.modules.contract import InboundMessage
-from stadtkern.warning.reports import Arrived, StatusSink, Tally, write_reports
+from stadtkern.warning.reports import (
+    Arrived,
+    StatusSink,
+    Tally,
+    apply_reports,
+    open_reports,
+)
 
 log = logging.getLogger(__name__)
 GATHER_SECONDS = 0.02  # how long the first report of a batch waits for others
@@ -77,5 +83,11 @@ class ReportDesk:
                     future.set_result(None)
 
     def _write(self, items: list[Arrived]) -> Tally:
+        # Signatures are checked outside the write transaction: on SQLite, the one writer
+        # (which the outbox sender needs too) is held only for applying the reports.
+        with self.database.read() as session:
+            opened, dropped = open_reports(session, items)
         with self.database.write() as session:
-            return write_reports(session, items, datetime.now(UTC), self.observations)
+            tally = apply_reports(session, opened, datetime.now(UTC), self.observations)
+        tally.dropped += dropped
+        return tally

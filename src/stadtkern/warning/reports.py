@@ -11,12 +11,14 @@ a duplicate or an old report changes nothing; a heartbeat older than the last on
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
@@ -63,50 +65,88 @@ class Tally:
     dropped: int = 0
 
 
-def write_reports(
-    session: Session,
-    reports: Sequence[Arrived],
-    now: datetime,
-    observations: StatusSink | None = None,
-) -> Tally:
-    """Apply a batch of reports in the caller's transaction; heartbeats also become
-    Observations of the lanterns' status Datastreams through `observations`."""
-    tally = Tally()
-    lanterns = _lanterns(session, reports)
-    opened: list[tuple[TenantRef, Lantern, Ack | Health]] = []
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A report whose signature checked out, and whose lantern it is."""
+
+    tenant: TenantRef
+    lantern_id: int
+    report: Ack | Health
+
+
+@functools.lru_cache(maxsize=65_536)
+def _device_key(text: str) -> Ed25519PublicKey:
+    return public_key_from_text(text)
+
+
+def open_reports(session: Session, reports: Sequence[Arrived]) -> tuple[list[Opened], int]:
+    """Check every report's signature with its lantern's device key (a read session is
+    enough: the checks run before the write transaction). Returns the good ones and how many
+    were dropped."""
+    keys = _device_keys(session, reports)
+    opened: list[Opened] = []
+    dropped = 0
     for arrived in reports:
         try:
             code, kind, _channel = parse_topic(arrived.topic)
         except ProtocolError:
-            tally.dropped += 1
+            dropped += 1
             continue
-        lantern = lanterns.get((arrived.tenant.id, code))
-        if lantern is None or kind == "cmd":
-            tally.dropped += 1
+        found = keys.get((arrived.tenant.id, code))
+        if found is None or kind == "cmd":
+            dropped += 1
             continue
+        lantern_id, key_text = found
         try:
-            report = open_report(
-                arrived.payload, public_key=public_key_from_text(lantern.device_key)
-            )
+            report = open_report(arrived.payload, public_key=_device_key(key_text))
         except ProtocolError as error:
             log.warning("dropped a report of lantern %s: %s", code, error.reason)
-            tally.dropped += 1
+            dropped += 1
             continue
         if report.lantern != code or (kind == "ack") != isinstance(report, Ack):
-            tally.dropped += 1
+            dropped += 1
             continue
-        opened.append((arrived.tenant, lantern, report))
-    acks = [(tenant, lantern, r) for tenant, lantern, r in opened if isinstance(r, Ack)]
+        opened.append(Opened(arrived.tenant, lantern_id, report))
+    return opened, dropped
+
+
+def apply_reports(
+    session: Session,
+    opened: Sequence[Opened],
+    now: datetime,
+    observations: StatusSink | None = None,
+) -> Tally:
+    """Apply checked reports in the caller's transaction; heartbeats also become
+    Observations of the lanterns' status Datastreams through `observations`."""
+    tally = Tally()
+    ids = sorted({item.lantern_id for item in opened})
+    lanterns = (
+        {
+            lantern.id: lantern
+            for lantern in session.scalars(select(Lantern).where(Lantern.id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
+    present = [item for item in opened if item.lantern_id in lanterns]  # not deleted meanwhile
+    acks = [
+        (item.tenant, lanterns[item.lantern_id], item.report)
+        for item in present
+        if isinstance(item.report, Ack)
+    ]
     tally.acks = _apply_acks(session, acks, now)
     status: list[tuple[TenantRef, int, object, datetime]] = []
-    for tenant, lantern, report in opened:
-        if isinstance(report, Health) and _apply_health(session, tenant, lantern, report, now):
+    for item in present:
+        report, lantern = item.report, lanterns[item.lantern_id]
+        if isinstance(report, Health) and _apply_health(session, item.tenant, lantern, report, now):
             tally.heartbeats += 1
             status += [
-                (tenant, stream, value, report.at) for stream, value in _status(lantern, report)
+                (item.tenant, stream, value, report.at)
+                for stream, value in _status(lantern, report)
             ]
     if observations is not None and status:
         observations(session, status, now)
+    tally.dropped = len(opened) - len(present)
     return tally
 
 
@@ -125,7 +165,10 @@ def _status(lantern: Lantern, report: Health) -> list[tuple[int, object]]:
     ]
 
 
-def _lanterns(session: Session, reports: Sequence[Arrived]) -> dict[tuple[int, str], Lantern]:
+def _device_keys(
+    session: Session, reports: Sequence[Arrived]
+) -> dict[tuple[int, str], tuple[int, str]]:
+    """(tenant id, code) -> (lantern id, device key text) of the lanterns reporting."""
     wanted: set[tuple[int, str]] = set()
     for arrived in reports:
         parts = arrived.topic.split("/")
@@ -133,10 +176,12 @@ def _lanterns(session: Session, reports: Sequence[Arrived]) -> dict[tuple[int, s
             wanted.add((arrived.tenant.id, parts[2]))
     if not wanted:
         return {}
-    found = session.scalars(
-        select(Lantern).where(tuple_(Lantern.tenant_id, Lantern.code).in_(sorted(wanted)))
+    found = session.execute(
+        select(Lantern.tenant_id, Lantern.code, Lantern.id, Lantern.device_key).where(
+            tuple_(Lantern.tenant_id, Lantern.code).in_(sorted(wanted))
+        )
     )
-    return {(lantern.tenant_id, lantern.code): lantern for lantern in found}
+    return {(tenant_id, code): (id_, key) for tenant_id, code, id_, key in found}
 
 
 def _apply_acks(session: Session, acks: list[tuple[TenantRef, Lantern, Ack]], now: datetime) -> int:

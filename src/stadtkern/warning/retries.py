@@ -3,6 +3,8 @@
 A command without an answer is resent byte for byte (same id and counter: the lantern
 answers a duplicate without playing it twice) after `retry_seconds`, doubling up to
 `retry_backoff_max_seconds`. When it expires unanswered the lantern counts as silent.
+While the outbox is behind by more than a retry interval, nothing is resent: the commands
+may still be waiting to leave, and copies would only lengthen the queue.
 On PostgreSQL, several platform processes share the work (FOR UPDATE SKIP LOCKED).
 """
 
@@ -11,11 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from stadtkern.core import audit
-from stadtkern.core.models import Tenant
+from stadtkern.core.models import MqttOutboxEntry, Tenant
 from stadtkern.core.tenants import to_ref
 from stadtkern.devices.lantern.protocol import command_topic
 from stadtkern.warning.coverage import coverage
@@ -33,6 +35,11 @@ def resend_due(session: Session, env: WarningEnv, now: datetime) -> int:
         .where(Delivery.state == TARGETED, Delivery.expires_at <= now)
         .values(state=SILENT, next_attempt_at=None)
     )
+    backlog = session.scalar(select(func.min(MqttOutboxEntry.created_at)))
+    if backlog is not None and backlog <= now - timedelta(seconds=env.settings.retry_seconds):
+        # The outbox is behind by more than a retry interval: the unanswered commands may
+        # not even have left yet, and copies would only lengthen the queue.
+        return 0
     query = (
         select(Delivery, Lantern.code)
         .join(Lantern, Lantern.id == Delivery.lantern_id)
