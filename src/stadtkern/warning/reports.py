@@ -33,7 +33,15 @@ from stadtkern.devices.lantern.protocol import (
     public_key_from_text,
 )
 from stadtkern.warning.models import Delivery, Lantern
-from stadtkern.warning.states import FAILED, FINISHED, PROGRESS, RECEIVED, REFUSED, STARTED
+from stadtkern.warning.states import (
+    FAILED,
+    FINISHED,
+    PROGRESS,
+    RECEIVED,
+    REFUSED,
+    STARTED,
+    TERMINAL,
+)
 
 log = logging.getLogger(__name__)
 # observations(session, [(tenant, datastream id, result, phenomenon time)], now)
@@ -208,7 +216,10 @@ def _apply_acks(session: Session, acks: list[tuple[TenantRef, Lantern, Ack]], no
         if PROGRESS[ack.state] > PROGRESS[delivery.state]:
             delivery.state = ack.state
             delivery.reason = ack.reason
-            delivery.next_attempt_at = None
+            if ack.state in TERMINAL:
+                # Until the end is reported, resends go on: a lantern answers a resent
+                # command with its last report, so a lost "finished" is asked for again.
+                delivery.next_attempt_at = None
         applied += 1
     for (tenant, code), reasons in refused.items():
         # A lantern refused a command: a forged, replayed or stale command reached it.

@@ -2,7 +2,10 @@
 
 A command without an answer is resent byte for byte (same id and counter: the lantern
 answers a duplicate without playing it twice) after `retry_seconds`, doubling up to
-`retry_backoff_max_seconds`. When it expires unanswered the lantern counts as silent.
+`retry_backoff_max_seconds`; a command whose signal was reported received or started but not
+yet finished is resent too, so that a lost "finished" report is asked for again (the lantern
+answers a resent command with its last report). When it expires unanswered the lantern counts
+as silent.
 While the outbox is behind by more than a retry interval, nothing is resent: the commands
 may still be waiting to leave, and copies would only lengthen the queue.
 On PostgreSQL, several platform processes share the work (FOR UPDATE SKIP LOCKED).
@@ -23,7 +26,15 @@ from stadtkern.devices.lantern.protocol import command_topic
 from stadtkern.warning.coverage import coverage
 from stadtkern.warning.dispatch import WarningEnv, channel_named
 from stadtkern.warning.models import Alert, Delivery, Lantern
-from stadtkern.warning.states import ACTIVE, EXPIRED, PENDING, SILENT, TARGETED
+from stadtkern.warning.states import (
+    ACTIVE,
+    EXPIRED,
+    PENDING,
+    RECEIVED,
+    SILENT,
+    STARTED,
+    TARGETED,
+)
 
 RESEND_BATCH = 5000
 
@@ -43,7 +54,11 @@ def resend_due(session: Session, env: WarningEnv, now: datetime) -> int:
     query = (
         select(Delivery, Lantern.code)
         .join(Lantern, Lantern.id == Delivery.lantern_id)
-        .where(Delivery.state == TARGETED, Delivery.next_attempt_at <= now)
+        .where(
+            Delivery.state.in_((TARGETED, RECEIVED, STARTED)),
+            Delivery.next_attempt_at <= now,
+            Delivery.expires_at > now,
+        )
         .order_by(Delivery.next_attempt_at)
         .limit(RESEND_BATCH)
     )
