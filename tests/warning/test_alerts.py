@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from stadtkern.core.models import AuditEntry, MqttOutboxEntry
+from stadtkern.core.models import AuditEntry
 from stadtkern.db import Database
 from stadtkern.warning.models import Alert, Delivery
 from tests.warning.conftest import Staff
@@ -89,15 +89,15 @@ def test_exercise_needs_one_person_and_goes_out_at_once(
     assert created.json()["kind"] == "exercise"
     assert _deliveries(database, created.json()["identifier"]) == 4
     with database.read() as session:
-        topics = list(
+        channels = list(
             session.scalars(
-                select(MqttOutboxEntry.topic).where(
-                    MqttOutboxEntry.topic.like(f"{town.slug}/warning/lanterns/%")
-                )
+                select(Delivery.channel)
+                .join(Alert, Alert.id == Delivery.alert_id)
+                .where(Alert.identifier == created.json()["identifier"])
             )
         )
-    # Commands of exercises go to the exercise topics only (the outbox may have sent some).
-    assert all(topic.endswith("/cmd/exercise") for topic in topics)
+    # Commands of exercises go out on the exercise channel (its key and topics) only.
+    assert channels == ["exercise"] * 4
 
 
 def test_roles_without_issuer_cannot_create(client: TestClient, town: Staff) -> None:

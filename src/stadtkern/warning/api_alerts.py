@@ -9,6 +9,7 @@ import anyio
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from stadtkern.core.refs import Identity
 from stadtkern.core.roles import VIEWER
@@ -88,8 +89,6 @@ def alert_json(alert: Alert, base: str, now: datetime, *, with_coverage: bool) -
 
 def coverage_of(alert: Alert, now: datetime) -> dict[str, int | float] | None:
     """Delivery figures (None until the alert was sent)."""
-    from sqlalchemy.orm import object_session
-
     session = object_session(alert)
     if session is None or alert.sent_at is None:
         return None

@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from stadtkern.core.refs import Identity
 from stadtkern.core.roles import ADMIN, VIEWER
+from stadtkern.errors import Forbidden
 from stadtkern.http.deps import PlatformDep, TenantDep, require
 from stadtkern.http.problems import responses
 from stadtkern.modules.contract import ModuleContext
-from stadtkern.warning import keys, rotation, warning_day
+from stadtkern.warning import ISSUER, keys, rotation, warning_day
 from stadtkern.warning.models import WarningDay
 from stadtkern.warning.wiring import env_of
 
@@ -163,9 +164,6 @@ def build_ops_router(context: ModuleContext) -> APIRouter:
         who: Annotated[Identity, Depends(require(VIEWER))],
     ) -> dict[str, Any]:
         """Issuers only."""
-        from stadtkern.errors import Forbidden
-        from stadtkern.warning import ISSUER
-
         if not who.has_role(ISSUER):
             raise Forbidden("this action needs the role 'warning_issuer'")
         with platform.database.write() as session:
