@@ -90,8 +90,18 @@ def command_run(arguments: list[str]) -> None:
 def command_test(arguments: list[str]) -> None:
     """Lint, type-check and run the whole suite (both backends, both brokers)."""
     say("ruff")
-    run(str(BIN / "ruff"), "check", "src", "tests", "examples", "bench", "dev.py")
-    run(str(BIN / "ruff"), "format", "--check", "src", "tests", "examples", "bench", "dev.py")
+    run(str(BIN / "ruff"), "check", "src", "tests", "examples", "bench", "scripts", "dev.py")
+    run(
+        str(BIN / "ruff"),
+        "format",
+        "--check",
+        "src",
+        "tests",
+        "examples",
+        "bench",
+        "scripts",
+        "dev.py",
+    )
     say("mypy --strict")
     run(str(BIN / "mypy"))
     say("pytest")

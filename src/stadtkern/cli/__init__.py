@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from stadtkern.cli import audit_, bootstrap, config_, db_, key, modules_, mqtt_auth, serve, tenant
+from stadtkern.cli import (
+    audit_,
+    bootstrap,
+    config_,
+    db_,
+    demo_,
+    key,
+    modules_,
+    mqtt_auth,
+    serve,
+    simulate_,
+    tenant,
+)
 
 app = typer.Typer(
     name="stadtkern",
@@ -13,6 +25,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve", help="Run the platform (HTTP API, MQTT service, modules).")(serve.serve)
+app.command("demo", help="Run the platform with a simulated demo city (two towns).")(demo_.demo)
+app.command("simulate", help="Run a town's simulated fleet against a running Stadtkern.")(
+    simulate_.simulate
+)
 app.command("modules", help="List installed modules and whether they are loaded.")(
     modules_.list_modules
 )
