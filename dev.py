@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run Stadtkern on a fresh machine with nothing but Python.
 
-    python3 dev.py run    # virtual environment, schema, then the platform on SQLite + embedded MQTT
+    python3 dev.py run    # virtual environment, then the demo city on SQLite + embedded MQTT
+    python3 dev.py serve  # the bare platform on SQLite + embedded MQTT, no demo data
     python3 dev.py test   # virtual environment, then ruff, mypy and the whole test suite
 
 Everything lands in .venv/ and var/ inside the checkout; nothing is installed system-wide
@@ -76,7 +77,14 @@ def ensure_environment() -> None:
 
 
 def command_run(arguments: list[str]) -> None:
-    """Start the platform on its embedded default."""
+    """Start the demo: the platform on its embedded default with a simulated city."""
+    stadtkern = str(BIN / "stadtkern")
+    os.chdir(ROOT)  # the demo keeps its data in var/demo of the checkout
+    os.execv(stadtkern, [stadtkern, "demo", *arguments])  # noqa: S606
+
+
+def command_serve(arguments: list[str]) -> None:
+    """Start the bare platform on its embedded default (no demo data)."""
     env = dict(os.environ)
     env.setdefault("STADTKERN_DEV_MODE", "true")
     env.setdefault("STADTKERN_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'stadtkern.sqlite'}")
@@ -109,7 +117,7 @@ def command_test(arguments: list[str]) -> None:
 
 
 def main() -> None:
-    commands = {"run": command_run, "test": command_test}
+    commands = {"run": command_run, "serve": command_serve, "test": command_test}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     ensure_environment()

@@ -57,6 +57,17 @@ def _times(start: datetime, end: datetime, step: timedelta) -> Iterator[datetime
         t += step
 
 
+def gaps(
+    deployed: Deployed, datastream: int, since: datetime, until: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The parts of [since, until) a stream has no data for: before its first, after its last."""
+    first, last = deployed.first.get(datastream), deployed.last.get(datastream)
+    if first is None or last is None:
+        return [(since, until)]
+    spans = [(since, min(first, until)), (max(last, since), until)]
+    return [(start, end) for start, end in spans if start < end]
+
+
 def _rows(
     fleet: Fleet, device: Device, stream: Stream, start: datetime, end: datetime, step: timedelta
 ) -> list[list[Any]]:
@@ -85,9 +96,11 @@ def _documents(
         datastream = deployed.datastream(device, stream)
         if datastream is None:
             continue
-        last = deployed.last.get(datastream)
-        start = since if last is None or last < since else last
-        rows = _rows(fleet, device, stream, start, until, step)
+        rows = [
+            row
+            for start, end in gaps(deployed, datastream, since, until)
+            for row in _rows(fleet, device, stream, start, end, step)
+        ]
         if not rows:
             continue
         body.append(
@@ -161,8 +174,7 @@ def _estimate(
         datastream = deployed.datastream(device, stream)
         if datastream is None:
             continue
-        last = deployed.last.get(datastream)
-        start = since if last is None or last < since else last
         period = max(step.total_seconds(), stream.period_s)
-        total += max(0, int((until - start).total_seconds() // period))
+        for start, end in gaps(deployed, datastream, since, until):
+            total += max(0, int((end - start).total_seconds() // period))
     return total

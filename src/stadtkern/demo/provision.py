@@ -35,7 +35,8 @@ class Deployed:
 
     things: dict[str, int] = field(default_factory=dict)
     streams: dict[str, dict[str, int]] = field(default_factory=dict)
-    last: dict[int, datetime] = field(default_factory=dict)  # end of each Datastream's data
+    first: dict[int, datetime] = field(default_factory=dict)  # where each stream's data begins
+    last: dict[int, datetime] = field(default_factory=dict)  # and where it ends
 
     def datastream(self, device: Device, stream: Stream) -> int | None:
         """The Datastream id of a device's stream, if it exists."""
@@ -71,20 +72,22 @@ def discover(platform: Platform) -> Deployed:
         streams = thing.get("Datastreams", [])
         deployed.streams[code] = {str(s["name"]): int(s["@iot.id"]) for s in streams}
         for stream in streams:
-            end = _interval_end(stream.get("phenomenonTime"))
-            if end is not None:
-                deployed.last[int(stream["@iot.id"])] = end
+            interval = _interval(stream.get("phenomenonTime"))
+            if interval is not None:
+                deployed.first[int(stream["@iot.id"])] = interval[0]
+                deployed.last[int(stream["@iot.id"])] = interval[1]
     return deployed
 
 
-def _interval_end(value: object) -> datetime | None:
+def _interval(value: object) -> tuple[datetime, datetime] | None:
+    """An ISO 8601 interval 'start/end' (or one instant) as datetimes."""
     if not isinstance(value, str) or not value:
         return None
-    text = value.split("/")[-1].replace("Z", "+00:00")
     try:
-        return datetime.fromisoformat(text)
+        ends = [datetime.fromisoformat(part.replace("Z", "+00:00")) for part in value.split("/")]
     except ValueError:
         return None
+    return ends[0], ends[-1]
 
 
 def provision(platform: Platform, fleet: Fleet, *, progress: Progress | None = None) -> Deployed:

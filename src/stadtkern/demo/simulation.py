@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -111,7 +111,13 @@ async def _live(
         loop.call_later(plan.duration_s, stop.set)
     user = plan.key_id()
     publisher = Publisher(
-        fleet, deployed, plan.broker_url, username=user, password=plan.token, rate=plan.rate
+        fleet,
+        deployed,
+        plan.broker_url,
+        username=user,
+        password=plan.token,
+        rate=plan.rate,
+        client_id=f"simulator-{plan.tenant}-{user or 'anonymous'}",
     )
     await asyncio.to_thread(publisher.connect)
     say(f"reporting live: {publisher.streams:,} Datastreams over {plan.broker_url}")
@@ -140,7 +146,9 @@ async def _live(
 
 def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
     # The demo starts us with a pipe on stdin: when the demo dies, the pipe closes.
-    while sys.stdin.buffer.read(1024):
+    # os.read, not sys.stdin: a buffered reader's lock held by this daemon thread would stop
+    # the interpreter from shutting down.
+    while os.read(0, 1024):
         pass
     loop.call_soon_threadsafe(stop.set)
 
@@ -163,6 +171,7 @@ def _lantern_runner(plan: SimulationPlan, fleet: Fleet, platform: Platform) -> L
         password=plan.token,
         heartbeat_s=60.0,
         ack_spread_s=1.0,
+        client_id=f"fleet-{plan.tenant}-{plan.key_id() or 'anonymous'}",
     )
 
 
