@@ -78,8 +78,13 @@ def demo(
     finally:
         db.dispose()
     from stadtkern.app import create_app
+    from stadtkern.platform import InsecureSettings
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except InsecureSettings as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
     base = f"http://{settings.host}:{settings.port}"
     fleets = _Fleets(settings, base, tokens, seed=seed, history=history, lanterns=lanterns)
     threading.Thread(target=fleets.start_when_up, daemon=True).start()
