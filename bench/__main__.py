@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench.common import DEFAULT_OUT_DIR, Options, Result
 
-BENCHMARKS = ("ingest-http", "ingest-post", "ingest-mqtt", "query", "warning")
+BENCHMARKS = ("ingest-http", "ingest-post", "ingest-mqtt", "query", "warning", "demo")
 # per benchmark: duration, connections per worker, workers, rows per request, Datastreams
 DEFAULTS: dict[str, tuple[float, int, int, int, int]] = {
     "ingest-http": (60.0, 4, 2, 1000, 100),
@@ -19,6 +19,8 @@ DEFAULTS: dict[str, tuple[float, int, int, int, int]] = {
     "query": (0.0, 1, 1, 1, 10_000),
     # warning: duration is the longest wait for every lantern's answer; workers: fleet processes
     "warning": (120.0, 1, 2, 1, 1),
+    # demo: the demo city's fleet publishes for the duration (its rate: --rate)
+    "demo": (30.0, 1, 1, 1, 0),
 }
 
 
@@ -34,9 +36,15 @@ def parse(argv: list[str]) -> Options:
         help="query: Observations in the table; ingest: most rows sent (0: no limit)",
     )
     parser.add_argument(
-        "--lanterns", dest="scale", type=int, help="warning: lanterns (default 1000)"
+        "--lanterns",
+        dest="scale",
+        type=int,
+        help="warning: lanterns (default 1000); demo: lanterns of the fleet (default 500)",
     )
     parser.add_argument("--duration", type=float, help="seconds of sustained load (default 60)")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="demo: Observations per second (default 2000)"
+    )
     parser.add_argument("--out", type=Path, help="result file (default var/bench/...json)")
     parser.add_argument("--connections", type=int, help="connections (MQTT: publishers) per worker")
     parser.add_argument("--workers", type=int, help="load generator processes")
@@ -83,6 +91,7 @@ def parse(argv: list[str]) -> Options:
         work_dir=_ensure(work_dir),
         generator_seconds=args.generator_seconds,
         profile=args.profile,
+        rate=args.rate,
     )
 
 
@@ -112,6 +121,10 @@ def runner(name: str) -> Callable[[Options], Result]:
         from bench import warning
 
         return warning.run
+    if name == "demo":
+        from bench import demo_load
+
+        return demo_load.run
     from bench import query
 
     return query.run

@@ -39,6 +39,7 @@ class Options:
     work_dir: Path
     generator_seconds: float = 10.0
     profile: bool = False
+    rate: float = 0.0  # demo: Observations per second the fleet sends (0: the default)
 
 
 @dataclass

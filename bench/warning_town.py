@@ -44,21 +44,27 @@ class Staff:
 
 def prepare_town(server: Server) -> Staff:
     """Migrate, create the tenant with the warning module and one key per role needed."""
-    server.cli("db", "upgrade")
-    if SLUG not in server.cli("tenant", "list"):
-        server.cli(
-            "tenant", "create", SLUG, "--name", "Benchstadt", "--ars", "073120000000",
-            "--modules", "sensorthings,warning",
-        )  # fmt: skip
+    ensure_tenant(server, SLUG, "Benchstadt")
     return Staff(
-        operator=_key(server, "operator"),
-        issuer=_key(server, "operator", "warning_issuer"),
-        approver=_key(server, "viewer", "warning_approver"),
+        operator=town_key(server, SLUG, "operator"),
+        issuer=town_key(server, SLUG, "operator", "warning_issuer"),
+        approver=town_key(server, SLUG, "viewer", "warning_approver"),
     )
 
 
-def _key(server: Server, *roles: str) -> str:
-    arguments = ["key", "create", "--tenant", SLUG, "--name", f"bench-{secrets.token_hex(3)}"]
+def ensure_tenant(server: Server, slug: str, name: str) -> None:
+    """Migrate, and create the tenant with SensorThings and the warning module if missing."""
+    server.cli("db", "upgrade")
+    if slug not in server.cli("tenant", "list"):
+        server.cli(
+            "tenant", "create", slug, "--name", name, "--ars", "073120000000",
+            "--modules", "sensorthings,warning",
+        )  # fmt: skip
+
+
+def town_key(server: Server, slug: str, *roles: str) -> str:
+    """A new key of the tenant with these roles, as `stadtkern key create` prints it."""
+    arguments = ["key", "create", "--tenant", slug, "--name", f"bench-{secrets.token_hex(3)}"]
     for role in roles:
         arguments += ["--role", role]
     found = re.search(r"sk_[A-Za-z0-9_\-]+", server.cli(*arguments))

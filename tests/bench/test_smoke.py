@@ -139,3 +139,29 @@ def test_warning_starts_every_lantern_exactly_once(backend: str, tmp_path: Path)
     assert {"p50_ms", "p95_ms", "p99_ms", "share_within_1s"} <= set(figures["signal_started"])
     assert figures["server_vmhwm_mib"] > 0
     assert figures["setup"]["fleet_processes"] == 2
+
+
+def test_demo_fleet_load_stores_every_observation_as_sent(tmp_path: Path) -> None:
+    """The demo fleet with 5 lanterns at 200 obs/s for 3 s (SQLite): provisioned complete,
+    every acknowledged Observation stored once with the value the fleet's model gives."""
+    if binary() is None:
+        unavailable("mosquitto is not installed")
+    result = _run(
+        tmp_path, "demo", "--backend", "sqlite", "--lanterns", "5", "--duration", "3",
+        "--rate", "200",
+    )  # fmt: skip
+    checks = result["checks"]
+    assert isinstance(checks, dict)
+    _no_loss(result, checks["published"])
+    assert checks["duplicates"] == 0
+    assert checks["values_not_as_sent"] == 0
+    assert checks["devices_provisioned"] == checks["devices_in_fleet"]
+    figures = result["figures"]
+    assert isinstance(figures, dict)
+    assert figures["devices"] > 5
+    assert figures["datastreams"] >= figures["datastreams_publishing"] > 0
+    assert figures["provisioning_s"] > 0
+    assert figures["target_rate_obs_per_s"] == 200
+    assert figures["published_obs_per_s"] > 0
+    assert figures["stored_obs_per_s"] > 0
+    assert figures["natural_rate_obs_per_s"] > 0
