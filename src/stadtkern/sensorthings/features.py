@@ -10,7 +10,9 @@ A Thing without a Location: 400.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from collections.abc import Collection
+
+from sqlalchemy import func, select, update
 
 from stadtkern.errors import BadRequest
 from stadtkern.sensorthings.catalogue import FEATURE_OF_INTEREST, LOCATION, THING_LOCATION
@@ -18,6 +20,7 @@ from stadtkern.sensorthings.entities import EntityType
 from stadtkern.sensorthings.write_context import WriteContext
 
 GENERATED_ENCODING = "application/geo+json"
+PREFETCH_CHUNK = 1000  # stream ids per IN list
 
 
 def feature_from_thing(ctx: WriteContext, stream: EntityType, stream_id: int) -> int:
@@ -27,6 +30,42 @@ def feature_from_thing(ctx: WriteContext, stream: EntityType, stream_id: int) ->
         ctx.cache[key] = _feature(ctx, stream, stream_id)
     feature: int = ctx.cache[key]
     return feature
+
+
+def prefetch_features(ctx: WriteContext, stream: EntityType, stream_ids: Collection[int]) -> None:
+    """Find the existing generated features of many streams in two queries per chunk.
+
+    An ingest batch over thousands of Datastreams would otherwise ask twice per stream; the
+    answers are the ones `feature_from_thing` would find (lowest Location id, lowest feature
+    id). Streams whose feature does not exist yet are left to it, which creates the feature.
+    """
+    wanted = sorted({i for i in stream_ids if ("feature", stream.name, i) not in ctx.cache})
+    streams = stream.table
+    features = FEATURE_OF_INTEREST.table
+    for start in range(0, len(wanted), PREFETCH_CHUNK):
+        chunk = wanted[start : start + PREFETCH_CHUNK]
+        location_of = dict(
+            ctx.session.execute(
+                select(streams.c.id, func.min(THING_LOCATION.c.location_id))
+                .join(THING_LOCATION, THING_LOCATION.c.thing_id == streams.c.thing_id)
+                .where(streams.c.id.in_(chunk))
+                .group_by(streams.c.id)
+            ).tuples()
+        )
+        if not location_of:
+            continue
+        feature_of = dict(
+            ctx.session.execute(
+                select(features.c.source_location_id, func.min(features.c.id))
+                .where(features.c.source_location_id.in_(set(location_of.values())))
+                .where(features.c.tenant_id == ctx.tenant_id)
+                .group_by(features.c.source_location_id)
+            ).tuples()
+        )
+        for stream_id, location_id in location_of.items():
+            feature = feature_of.get(location_id)
+            if feature is not None:
+                ctx.cache[("feature", stream.name, int(stream_id))] = int(feature)
 
 
 def detach_features(ctx: WriteContext, location_id: int) -> None:

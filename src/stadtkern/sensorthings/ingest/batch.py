@@ -33,7 +33,7 @@ from stadtkern.sensorthings.catalogue import (
 )
 from stadtkern.sensorthings.changes import Change
 from stadtkern.sensorthings.entities import EntityType
-from stadtkern.sensorthings.features import feature_from_thing
+from stadtkern.sensorthings.features import feature_from_thing, prefetch_features
 from stadtkern.sensorthings.ingest.latest import COPIED, offer_latest
 from stadtkern.sensorthings.ingest.rows import (
     DATASTREAM_ID,
@@ -172,6 +172,7 @@ def _write(
 def _checked(session: Session, items: list[_Item]) -> list[_Item]:
     """The items whose references and rules hold; the others get their error."""
     missing = _missing_references(session, items)
+    _prefetch_features(items, missing)
     kept = []
     for item in items:
         row = item.row
@@ -188,6 +189,25 @@ def _checked(session: Session, items: list[_Item]) -> list[_Item]:
             continue
         kept.append(item)
     return kept
+
+
+def _prefetch_features(items: list[_Item], missing: set[tuple[int, int, int]]) -> None:
+    """The generated features of every stream in the batch whose rows name none, at once."""
+    wanted: dict[tuple[int, str], tuple[WriteContext, EntityType, set[int]]] = {}
+    for item in items:
+        row = item.row
+        if row[FEATURE_ID] is not None:
+            continue
+        stream, stream_id = _stream(row)
+        position = DATASTREAM_ID if stream is DATASTREAM else MULTI_ID
+        if (item.ctx.tenant_id, position, stream_id) in missing:
+            continue
+        key = (item.ctx.tenant_id, stream.name)
+        if key not in wanted:
+            wanted[key] = (item.ctx, stream, set())
+        wanted[key][2].add(stream_id)
+    for ctx, stream, stream_ids in wanted.values():
+        prefetch_features(ctx, stream, stream_ids)
 
 
 def _missing_references(session: Session, items: list[_Item]) -> set[tuple[int, int, int]]:
