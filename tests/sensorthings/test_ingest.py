@@ -353,3 +353,49 @@ def test_shutdown_writes_what_is_queued(database: Database) -> None:
         )
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(OBSERVATIONS)) == count_before
+
+
+def test_a_batch_over_many_things_gets_each_things_feature(sta: Sta) -> None:
+    """The features of a batch's streams are looked up together; each row still gets the
+    feature of its own Thing's (first) Location, made once and then reused."""
+    graphs = [make_graph(sta, name=f"Laterne {n}", at=(7.76 + n / 1000, 49.44)) for n in range(6)]
+    # A second, later Location of the first Thing: its feature stays the first Location's.
+    later = sta.create_id(
+        "Locations",
+        {
+            "name": "Zweiter Standort",
+            "description": "später",
+            "encodingType": "application/geo+json",
+            "location": {"type": "Point", "coordinates": [7.8, 49.5]},
+        },
+    )
+    sta.post(f"Things({graphs[0].thing})/Locations/$ref", {"@iot.id": later})
+
+    def batch(hour: int) -> dict[int, int]:
+        body = [
+            group
+            for graph in graphs
+            for group in data_array(graph.datastream, [[f"2025-03-01T{hour:02d}:00:00Z", 1.0]])
+        ]
+        response = sta.post("CreateObservations", body)
+        assert response.status_code == 201, response.text
+        features = {}
+        for graph in graphs:
+            page = sta.read(
+                f"Datastreams({graph.datastream})/Observations",
+                {"$filter": f"phenomenonTime eq 2025-03-01T{hour:02d}:00:00Z",
+                 "$expand": "FeatureOfInterest($select=id,feature)"},
+            )  # fmt: skip
+            features[graph.thing] = page["value"][0]["FeatureOfInterest"]["@iot.id"]
+        return features
+
+    first = batch(10)  # makes the features
+    assert len(set(first.values())) == len(graphs)
+    for graph in graphs:
+        feature = sta.read(f"FeaturesOfInterest({first[graph.thing]})")
+        location = sta.read(f"Locations({graph.location})")
+        assert feature["feature"] == location["location"]
+    assert batch(11) == first  # found again, all at once, none made twice
+    assert sta.read("FeaturesOfInterest", {"$count": "true", "$top": "0"})["@iot.count"] == len(
+        graphs
+    )

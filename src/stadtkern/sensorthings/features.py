@@ -44,23 +44,23 @@ def prefetch_features(ctx: WriteContext, stream: EntityType, stream_ids: Collect
     features = FEATURE_OF_INTEREST.table
     for start in range(0, len(wanted), PREFETCH_CHUNK):
         chunk = wanted[start : start + PREFETCH_CHUNK]
-        location_of = dict(
+        location_of: dict[int, int] = dict(
             ctx.session.execute(
                 select(streams.c.id, func.min(THING_LOCATION.c.location_id))
                 .join(THING_LOCATION, THING_LOCATION.c.thing_id == streams.c.thing_id)
                 .where(streams.c.id.in_(chunk))
                 .group_by(streams.c.id)
-            ).tuples()
+            ).all()
         )
         if not location_of:
             continue
-        feature_of = dict(
+        feature_of: dict[int, int] = dict(
             ctx.session.execute(
                 select(features.c.source_location_id, func.min(features.c.id))
-                .where(features.c.source_location_id.in_(set(location_of.values())))
+                .where(features.c.source_location_id.in_(sorted(set(location_of.values()))))
                 .where(features.c.tenant_id == ctx.tenant_id)
                 .group_by(features.c.source_location_id)
-            ).tuples()
+            ).all()
         )
         for stream_id, location_id in location_of.items():
             feature = feature_of.get(location_id)
