@@ -3,11 +3,10 @@ NINA-like consumers. Anyone may read them: warnings are public by nature."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import or_, select
 
 from stadtkern.core.api import PUBLIC
 from stadtkern.errors import NotFound
@@ -15,31 +14,13 @@ from stadtkern.http.deps import PlatformDep, TenantDep
 from stadtkern.http.problems import responses
 from stadtkern.warning.api_alerts import AlertIdentifier
 from stadtkern.warning.cap import CAP_MEDIA_TYPE, CapAlert
-from stadtkern.warning.cap_bridge import cap_alert
 from stadtkern.warning.feed import ATOM_MEDIA_TYPE, atom_feed, json_feed
-from stadtkern.warning.models import Alert
-from stadtkern.warning.states import ACTIVE
-
-FEED_DAYS = 7  # ended alerts stay in the feed this long
-FEED_LIMIT = 200
-PUBLIC_STATUSES = ("Actual", "Exercise")
+from stadtkern.warning.public_alerts import published_alerts, published_cap
 
 
 def _published(platform: Any, tenant_id: int, now: datetime, *, exercises: bool) -> list[CapAlert]:
-    statuses = PUBLIC_STATUSES if exercises else ("Actual",)
-    query = (
-        select(Alert)
-        .where(
-            Alert.tenant_id == tenant_id,
-            Alert.status.in_(statuses),
-            Alert.sent_at.is_not(None),
-            or_(Alert.state == ACTIVE, Alert.sent_at >= now - timedelta(days=FEED_DAYS)),
-        )
-        .order_by(Alert.sent_at.desc(), Alert.id.desc())
-        .limit(FEED_LIMIT)
-    )
     with platform.database.read() as session:
-        return [cap_alert(alert, alert.sent_at) for alert in session.scalars(query)]
+        return published_alerts(session, tenant_id, now, exercises=exercises)
 
 
 def build_public_router() -> APIRouter:
@@ -109,15 +90,9 @@ def build_public_router() -> APIRouter:
     ) -> Response:
         """Exactly the XML that was sent; only real alerts and exercises are public."""
         with platform.database.read() as session:
-            alert = session.scalar(
-                select(Alert).where(
-                    Alert.tenant_id == tenant.id,
-                    Alert.identifier == identifier,
-                    Alert.status.in_(PUBLIC_STATUSES),
-                )
-            )
-            if alert is None or alert.cap_xml is None:
-                raise NotFound(f"no published alert '{identifier}'")
-            return Response(alert.cap_xml, media_type=CAP_MEDIA_TYPE)
+            xml = published_cap(session, tenant.id, identifier)
+        if xml is None:
+            raise NotFound(f"no published alert '{identifier}'")
+        return Response(xml, media_type=CAP_MEDIA_TYPE)
 
     return router
