@@ -29,7 +29,7 @@ from stadtkern.sensorthings.tenant_settings import set_anonymous_read
 from stadtkern.settings import Settings
 
 ACTOR = "demo"
-MODULES = ["sensorthings", "warning"]
+MODULES = ["sensorthings", "warning", "web"]
 FIRST_TOWN = "kaiserslautern"
 SECOND_TOWN = "kusel"
 NAMES = {FIRST_TOWN: "Kaiserslautern", SECOND_TOWN: "Landkreis Kusel"}

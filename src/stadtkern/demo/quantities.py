@@ -20,6 +20,7 @@ class Quantity:
     unit: str
     symbol: str
     observation_type: str = "OM_Measurement"
+    ucum: str = ""  # the UCUM code when the symbol people read differs from it
 
     def observed_property(self) -> dict[str, Any]:
         """The SensorThings ObservedProperty."""
@@ -36,13 +37,14 @@ class Quantity:
             "unitOfMeasurement": {
                 "name": self.unit,
                 "symbol": self.symbol,
-                "definition": UCUM + self.symbol,
+                "definition": UCUM + (self.ucum or self.symbol),
             },
         }
 
 
 def _q(key: str, name: str, description: str, unit: str, symbol: str, kind: str = "") -> Quantity:
-    return Quantity(key, name, description, unit, symbol, kind or "OM_Measurement")
+    shown, _, code = symbol.partition("|")
+    return Quantity(key, name, description, unit, shown, kind or "OM_Measurement", code)
 
 
 QUANTITIES: dict[str, Quantity] = {
@@ -54,28 +56,28 @@ QUANTITIES: dict[str, Quantity] = {
             "Lufttemperatur",
             "Air temperature, 3 m above ground",
             "degree Celsius",
-            "Cel",
+            "°C|Cel",
         ),
         _q(
             "noise-level",
             "Schallpegel",
             "A-weighted sound level, 1-minute Leq",
             "decibel A",
-            "dB(A)",
+            "dB(A)|dB",
         ),
         _q(
             "pm25",
             "Feinstaub PM2.5",
             "Particulate matter up to 2.5 µm",
             "microgram per cubic metre",
-            "ug/m3",
+            "µg/m³|ug/m3",
         ),
         _q(
             "pm10",
             "Feinstaub PM10",
             "Particulate matter up to 10 µm",
             "microgram per cubic metre",
-            "ug/m3",
+            "µg/m³|ug/m3",
         ),
         _q(
             "small-cell-users",
@@ -101,7 +103,7 @@ QUANTITIES: dict[str, Quantity] = {
             "{count}",
             "OM_CountObservation",
         ),
-        _q("strain", "Dehnung", "Strain of the main girder", "microstrain", "um/m"),
+        _q("strain", "Dehnung", "Strain of the main girder", "microstrain", "µm/m|um/m"),
         _q("tilt", "Neigung", "Tilt of the bearing axis", "milliradian", "mrad"),
         _q("crack-width", "Rissbreite", "Width of the monitored crack", "millimetre", "mm"),
         _q(
@@ -109,7 +111,7 @@ QUANTITIES: dict[str, Quantity] = {
             "Bauwerkstemperatur",
             "Temperature of the structure",
             "degree Celsius",
-            "Cel",
+            "°C|Cel",
         ),
         _q(
             "natural-frequency",
@@ -130,7 +132,7 @@ QUANTITIES: dict[str, Quantity] = {
             "Raumtemperatur",
             "Classroom air temperature",
             "degree Celsius",
-            "Cel",
+            "°C|Cel",
         ),
         _q(
             "room-humidity",

@@ -27,6 +27,11 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 Column = tuple[str, tuple[str, ...]]  # header, and the keys leading to the value in the JSON
 
 
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet shows as text, never runs as a formula."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
 def csv_document(listing: Listing) -> Document:
     """The entities of a listing as CSV text with a header row."""
     columns = _columns(listing.selection, listing.expansions)
@@ -43,7 +48,7 @@ def cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+        return spreadsheet_safe(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -58,7 +58,7 @@ def latest_values(session: Session, context: ReadContext, options: QueryOptions)
             raise BadRequest(f"{SKIP_TOKEN}: malformed token")
         page_where.append(latest.c.datastream_id > after)
     query = (
-        select(*_COLUMNS, _location_of(thing.c.id))
+        select(*_COLUMNS, location_of(thing.c.id))
         .select_from(joined)
         .where(*page_where)
         .order_by(latest.c.datastream_id)
@@ -197,7 +197,7 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return min_lon, min_lat, max_lon, max_lat
 
 
-def _location_of(thing_id: ColumnElement[Any]) -> Any:
+def location_of(thing_id: ColumnElement[Any]) -> Any:
     """The GeoJSON of a Thing's first current Location (by id), or NULL."""
     location = LOCATION.table
     return (

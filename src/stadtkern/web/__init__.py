@@ -1,0 +1,34 @@
+"""Web pages: the citizen portal (public) and, growing, the staff console.
+
+Server-rendered HTML (Jinja2) in German and English, with small scripts and vendored
+libraries only: nothing is loaded from another site. Pages are thin adapters over the
+service layers of the modules whose data they show. See docs/web.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+
+from stadtkern.modules.contract import BaseModule, ModuleContext
+from stadtkern.web.settings import WebSettings
+
+
+class WebModule(BaseModule):
+    """The citizen portal under `/{tenant}/portal/` and the shared static assets."""
+
+    name = "web"
+    title = "Citizen portal and web console"
+    settings_model = WebSettings
+    depends_on = ("core",)
+
+    def routers(self, context: ModuleContext) -> Sequence[APIRouter]:
+        """The portal's pages and the static assets."""
+        from stadtkern.web.assets import build_assets_router
+        from stadtkern.web.portal import build_portal_router
+
+        return [build_portal_router(context), build_assets_router()]
+
+
+module = WebModule()

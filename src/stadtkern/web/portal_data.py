@@ -1,0 +1,150 @@
+"""What the citizen portal shows, gathered from the modules' service layers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from stadtkern.core.refs import TenantRef
+from stadtkern.sensorthings.readings import Reading, latest_readings
+from stadtkern.sensorthings.tenant_settings import anonymous_read
+from stadtkern.web.settings import WebSettings
+
+
+@dataclass(frozen=True)
+class Warning_:
+    """One published warning in the visitor's language."""
+
+    identifier: str
+    status: str
+    msg_type: str
+    sent: datetime
+    event: str
+    headline: str
+    description: str
+    instruction: str
+    areas: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class Place:
+    """A Thing with its latest environment readings."""
+
+    thing_id: int
+    name: str
+    kind: str | None
+    lon: float | None
+    lat: float | None
+    readings: tuple[Reading, ...]
+
+
+def public_warnings(session: Session, tenant: TenantRef, language: str) -> list[Warning_]:
+    """The town's warnings of the last days (real alerts only), newest first."""
+    if not tenant.has_module("warning"):
+        return []
+    from stadtkern.warning.public_alerts import published_alerts
+
+    warnings = []
+    for alert in published_alerts(session, tenant.id, datetime.now(UTC), exercises=False):
+        info = alert.info_for(language)
+        if info is None:
+            continue
+        warnings.append(
+            Warning_(
+                identifier=alert.identifier,
+                status=alert.status,
+                msg_type=alert.msg_type,
+                sent=alert.sent,
+                event=info.event,
+                headline=info.headline or info.event,
+                description=info.description or "",
+                instruction=info.instruction or "",
+                areas=", ".join(area.description for area in info.areas),
+                severity=info.severity,
+            )
+        )
+    return warnings
+
+
+def environment(session: Session, tenant: TenantRef, settings: WebSettings) -> list[Place] | None:
+    """Environment readings by place; None when the town does not publish its sensor data."""
+    if not tenant.has_module("sensorthings") or not anonymous_read(session, tenant.id):
+        return None
+    by_thing: dict[int, list[Reading]] = defaultdict(list)
+    for reading in latest_readings(session, tenant.id, settings.environment_properties):
+        by_thing[reading.thing_id].append(reading)
+    places = []
+    for readings in by_thing.values():
+        first = readings[0]
+        lon, lat = _point(first.location)
+        places.append(
+            Place(first.thing_id, first.thing_name, first.kind, lon, lat, tuple(readings))
+        )
+    return sorted(places, key=lambda place: place.name)
+
+
+def places_geojson(places: list[Place]) -> dict[str, Any]:
+    """The places as a GeoJSON FeatureCollection for the map (the page's table has the same)."""
+    features = []
+    for place in places:
+        if place.lon is None or place.lat is None:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "id": place.thing_id,
+                "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
+                "properties": {
+                    "name": place.name,
+                    "kind": place.kind,
+                    "readings": [
+                        {"name": r.property_name, "value": r.value, "unit": r.unit_symbol}
+                        for r in place.readings
+                    ],
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _point(location: dict[str, Any] | None) -> tuple[float | None, float | None]:
+    if not location or location.get("type") != "Point":
+        return None, None
+    coordinates = location.get("coordinates") or []
+    if len(coordinates) < 2:
+        return None, None
+    return float(coordinates[0]), float(coordinates[1])
+
+
+def town_geojson(session: Session, tenant: TenantRef) -> dict[str, Any]:
+    """The town's boundary and its districts: the offline base layer of the maps."""
+    from shapely.geometry import mapping
+    from sqlalchemy import select
+
+    from stadtkern.core.models import Tenant
+
+    features: list[dict[str, Any]] = []
+    boundary = session.scalar(select(Tenant.boundary).where(Tenant.id == tenant.id))
+    if boundary is not None:
+        features.append(
+            {"type": "Feature", "geometry": mapping(boundary), "properties": {"role": "town"}}
+        )
+    if tenant.has_module("warning"):
+        from stadtkern.warning.zones import list_zones
+
+        for zone in list_zones(session=session, tenant=tenant):
+            if zone.kind != "district" or zone.geom is None:
+                continue
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": mapping(zone.geom),
+                    "properties": {"role": "district", "name": zone.name},
+                }
+            )
+    return {"type": "FeatureCollection", "features": features}
