@@ -22,7 +22,7 @@ from babel.messages.pofile import read_po, write_po
 WEB = Path(__file__).resolve().parent.parent / "src" / "stadtkern" / "web"
 LOCALE = WEB / "locale"
 LANGUAGES = ("de",)
-METHODS = [("**/templates/**.html", "jinja2")]
+METHODS = [("**/templates/**.html", "jinja2"), ("*.py", "python")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}}
 
 

@@ -125,12 +125,30 @@ class Visit:
         return found
 
 
+def log_in(page: Any, base: str, tenant: str, token: str) -> None:
+    """Log in through the console's form, as a person would."""
+    page.goto(f"{base}/{tenant}/console/login")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/{tenant}/console*")
+    page.wait_for_load_state("networkidle")  # nothing of this page is left in flight
+
+
 def visit(
-    browser: Any, url: str, name: str, viewport: str, *, wait_for: str | None = None
+    browser: Any,
+    url: str,
+    name: str,
+    viewport: str,
+    *,
+    wait_for: str | None = None,
+    token: str | None = None,
 ) -> Visit:
-    """Open a page at a viewport size, check it and keep a screenshot."""
+    """Open a page at a viewport size (logged in with `token`), check it, keep a screenshot."""
     context = browser.new_context(viewport=VIEWPORTS[viewport], locale="de-DE")
     page = context.new_page()
+    if token is not None:
+        base, _, rest = url.partition("://")[2].partition("/")
+        log_in(page, f"{url.split('://')[0]}://{base}", rest.split("/")[0], token)
     result = Visit(url)
     page.on("console", lambda m: result.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: result.errors.append(str(error)))

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from sqlalchemy.orm import Session
 
 from stadtkern.core import audit, keys, principals, sessions
+from stadtkern.core import login as login_service
 from stadtkern.core.admin_api import audit_public
 from stadtkern.core.admin_api import router as admin_router
-from stadtkern.core.authn import Credentials
-from stadtkern.core.models import Principal
-from stadtkern.core.refs import Identity, TenantRef
+from stadtkern.core.refs import Identity
 from stadtkern.core.roles import ADMIN, VIEWER
 from stadtkern.core.schemas import (
     ApiKeyCreate,
@@ -27,7 +25,6 @@ from stadtkern.core.schemas import (
     SessionPublic,
     WhoAmI,
 )
-from stadtkern.errors import Unauthenticated
 from stadtkern.http.deps import PlatformDep, TenantDep, credentials_of, require
 from stadtkern.http.problems import responses
 
@@ -81,66 +78,13 @@ def login(
 ) -> SessionPublic:
     """Sets an HttpOnly session cookie; writes must then send the returned CSRF token."""
     client = credentials_of(request).client
-    try:
-        identity = platform.authenticator.identify(
-            Credentials(client=client, bearer=body.token), tenant
-        )
-        if identity is None or (not identity.platform_admin and identity.tenant_id != tenant.id):
-            platform.authenticator.limiter.fail(client)
-            raise Unauthenticated("these credentials do not belong to this tenant")
-    except Unauthenticated:
-        with platform.database.write() as session:
-            audit.record(
-                session,
-                actor=f"client:{client}",
-                action="login.failure",
-                target="session",
-                tenant_slug=tenant.slug,
-            )
-        raise
-    with platform.database.write() as session:
-        principal = _login_principal(session, identity, tenant)
-        opened = sessions.open_session(
-            session=session,
-            tenant=tenant,
-            principal=principal,
-            ttl_seconds=platform.settings.session_ttl_seconds,
-            pepper=platform.settings.token_pepper,
-            roles=identity.roles if identity.via == "oidc" else None,
-        )
-        audit.record(
-            session,
-            actor=identity.actor,
-            action="login.success",
-            target=f"session:{opened.row.id}",
-            tenant_slug=tenant.slug,
-            payload={"via": identity.via},
-        )
-    response.set_cookie(
-        sessions.COOKIE_NAME,
-        opened.token,
-        max_age=platform.settings.session_ttl_seconds,
-        path=f"/{tenant.slug}",
-        secure=platform.settings.session_cookie_secure,
-        httponly=True,
-        samesite="lax",
-    )
+    logged_in = login_service.log_in(platform, tenant, client, body.token)
+    login_service.set_cookie(response, platform, tenant, logged_in.opened.token)
     return SessionPublic(
-        actor=identity.actor,
-        roles=sorted(identity.roles),
-        csrf_token=opened.row.csrf_token,
-        expires_at=opened.row.expires_at,
-    )
-
-
-def _login_principal(session: Session, identity: Identity, tenant: TenantRef) -> Principal:
-    if identity.principal_id is not None:
-        principal = session.get(Principal, identity.principal_id)
-        assert principal is not None  # noqa: S101 - it authenticated a moment ago
-        return principal
-    subject = identity.actor.removeprefix("oidc:")
-    return principals.find_or_create_subject(
-        session=session, tenant=tenant, subject=subject, name=subject, actor=identity.actor
+        actor=logged_in.identity.actor,
+        roles=sorted(logged_in.identity.roles),
+        csrf_token=logged_in.opened.row.csrf_token,
+        expires_at=logged_in.opened.row.expires_at,
     )
 
 
@@ -149,19 +93,11 @@ def logout(
     request: Request, platform: PlatformDep, identity: ViewerDep, tenant: TenantDep
 ) -> Response:
     """Ends the browser session of this cookie (needs the CSRF header like every write)."""
-    token = request.cookies.get(sessions.COOKIE_NAME)
-    with platform.database.write() as session:
-        if token:
-            sessions.close_session(session, token, platform.settings.token_pepper)
-        audit.record(
-            session,
-            actor=identity.actor,
-            action="logout",
-            target="session",
-            tenant_slug=tenant.slug,
-        )
+    login_service.log_out(
+        platform, tenant, request.cookies.get(sessions.COOKIE_NAME), identity.actor
+    )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    response.delete_cookie(sessions.COOKIE_NAME, path=f"/{tenant.slug}")
+    login_service.clear_cookie(response, tenant)
     return response
 
 

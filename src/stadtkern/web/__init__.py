@@ -16,7 +16,8 @@ from stadtkern.web.settings import WebSettings
 
 
 class WebModule(BaseModule):
-    """The citizen portal under `/{tenant}/portal/` and the shared static assets."""
+    """The citizen portal (`/{tenant}/portal/`), the staff console (`/{tenant}/console/`) and
+    the shared static assets."""
 
     name = "web"
     title = "Citizen portal and web console"
@@ -24,11 +25,12 @@ class WebModule(BaseModule):
     depends_on = ("core",)
 
     def routers(self, context: ModuleContext) -> Sequence[APIRouter]:
-        """The portal's pages and the static assets."""
+        """The portal's and the console's pages, and the static assets."""
         from stadtkern.web.assets import build_assets_router
+        from stadtkern.web.console import build_console_router
         from stadtkern.web.portal import build_portal_router
 
-        return [build_portal_router(context), build_assets_router()]
+        return [build_portal_router(context), build_console_router(context), build_assets_router()]
 
 
 module = WebModule()

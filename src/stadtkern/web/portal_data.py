@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from stadtkern.core.refs import TenantRef
 from stadtkern.sensorthings.readings import Reading, latest_readings
 from stadtkern.sensorthings.tenant_settings import anonymous_read
+from stadtkern.web.console_data import map_points, point_of
 from stadtkern.web.settings import WebSettings
 
 
@@ -81,7 +82,7 @@ def environment(session: Session, tenant: TenantRef, settings: WebSettings) -> l
     places = []
     for readings in by_thing.values():
         first = readings[0]
-        lon, lat = _point(first.location)
+        lon, lat = point_of(first.location)
         places.append(
             Place(first.thing_id, first.thing_name, first.kind, lon, lat, tuple(readings))
         )
@@ -90,35 +91,17 @@ def environment(session: Session, tenant: TenantRef, settings: WebSettings) -> l
 
 def places_geojson(places: list[Place]) -> dict[str, Any]:
     """The places as a GeoJSON FeatureCollection for the map (the page's table has the same)."""
-    features = []
-    for place in places:
-        if place.lon is None or place.lat is None:
-            continue
-        features.append(
-            {
-                "type": "Feature",
-                "id": place.thing_id,
-                "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
-                "properties": {
-                    "name": place.name,
-                    "kind": place.kind,
-                    "readings": [
-                        {"name": r.property_name, "value": r.value, "unit": r.unit_symbol}
-                        for r in place.readings
-                    ],
-                },
-            }
+    return map_points(
+        (
+            p.thing_id,
+            p.name,
+            p.kind,
+            p.lon,
+            p.lat,
+            [(r.property_name, r.value, r.unit_symbol) for r in p.readings],
         )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _point(location: dict[str, Any] | None) -> tuple[float | None, float | None]:
-    if not location or location.get("type") != "Point":
-        return None, None
-    coordinates = location.get("coordinates") or []
-    if len(coordinates) < 2:
-        return None, None
-    return float(coordinates[0]), float(coordinates[1])
+        for p in places
+    )
 
 
 def town_geojson(session: Session, tenant: TenantRef) -> dict[str, Any]:

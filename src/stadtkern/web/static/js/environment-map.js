@@ -2,7 +2,7 @@
 // configured style), the measuring places on top. The table on the page has the same data.
 import { Map, NavigationControl, Popup } from "/static/web/vendor/maplibre-gl.mjs";
 
-const element = document.getElementById("environment-map");
+const element = document.querySelector(".map[data-town]");
 
 async function load(url) {
   const answer = await fetch(url, { headers: { Accept: "application/geo+json" } });

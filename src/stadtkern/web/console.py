@@ -1,0 +1,215 @@
+"""HTTP adapter of the staff console under `/{tenant}/console/`: login, overview, health.
+
+A console page needs a browser session of the town (or a platform administrator's) with at
+least the role viewer; without one it redirects to the login page. The login form exchanges
+an API key for the session cookie (core/login.py, as `POST /{tenant}/auth/session` does).
+Forms are protected against cross-site requests: the login form by its Origin header (a
+browser always sends one with a POST), the others also by the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from stadtkern.core import login as login_service
+from stadtkern.core import sessions
+from stadtkern.core.refs import Identity, TenantRef
+from stadtkern.core.roles import VIEWER
+from stadtkern.errors import Forbidden, Unauthenticated
+from stadtkern.http.deps import PlatformDep, TenantDep, credentials_of
+from stadtkern.modules.contract import ModuleContext
+from stadtkern.web import console_data
+from stadtkern.web.rendering import render
+
+TABLE_LIMIT = 500
+GEOJSON = "application/geo+json"
+
+
+def build_console_router(context: ModuleContext) -> APIRouter:
+    """The console's pages."""
+    router = APIRouter(prefix="/{tenant}/console", tags=["console"], include_in_schema=False)
+    platform_of = context.platform
+
+    def page(request: Request, tenant: TenantRef, template: str, data: dict[str, Any]) -> Response:
+        identity, csrf = _staff(request, tenant)
+        if identity is None:
+            target = f"/{tenant.slug}/console/login?{urlencode({'next': request.url.path})}"
+            return RedirectResponse(target, status_code=303)
+        return render(request, tenant, template, {"staff": identity, "csrf": csrf, **data})
+
+    def _staff(
+        request: Request, tenant: TenantRef, form_csrf: str | None = None
+    ) -> tuple[Identity | None, str]:
+        """The session's identity and CSRF token; a form's POST presents its token field."""
+        credentials = credentials_of(request)
+        if form_csrf is not None:
+            credentials = replace(credentials, csrf_token=form_csrf)
+        if credentials.session_cookie is None:
+            return None, ""
+        try:
+            identity = platform_of.authenticator.identify(credentials, tenant)
+        except Unauthenticated:
+            return None, ""
+        if identity is None or not identity.has_role(VIEWER):
+            return None, ""
+        if identity.tenant_id != tenant.id and not identity.platform_admin:
+            return None, ""
+        with platform_of.database.read() as session:
+            found = sessions.find_session(
+                session, credentials.session_cookie, platform_of.settings.token_pepper
+            )
+        return identity, found[0].csrf_token if found else ""
+
+    @router.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request, tenant: TenantDep) -> Response:
+        data = {"staff": None, "error": None, "next": _next(request, tenant)}
+        return render(request, tenant, "console/login.html", data)
+
+    @router.post("/login", response_class=HTMLResponse)
+    def login(
+        request: Request,
+        tenant: TenantDep,
+        platform: PlatformDep,
+        token: str = Form(default="", max_length=4096),
+    ) -> Response:
+        _same_origin(request)
+        client = credentials_of(request).client
+        try:
+            logged_in = login_service.log_in(platform, tenant, client, token.strip())
+        except Unauthenticated:
+            refused = render(
+                request,
+                tenant,
+                "console/login.html",
+                {
+                    "staff": None,
+                    "error": _message(request, tenant),
+                    "next": _next(request, tenant),
+                },
+            )
+            refused.status_code = 401
+            return refused
+        response = RedirectResponse(_next(request, tenant), status_code=303)
+        login_service.set_cookie(response, platform, tenant, logged_in.opened.token)
+        return response
+
+    @router.post("/logout")
+    def logout(
+        request: Request,
+        tenant: TenantDep,
+        platform: PlatformDep,
+        csrf: str = Form(default="", max_length=200),
+    ) -> Response:
+        _same_origin(request)
+        identity, expected = _staff(request, tenant, form_csrf=csrf)
+        if identity is None or not expected:
+            raise Forbidden("the form is outdated; reload the page and log out again")
+        login_service.log_out(
+            platform, tenant, request.cookies.get(sessions.COOKIE_NAME), identity.actor
+        )
+        response = RedirectResponse(f"/{tenant.slug}/console/login", status_code=303)
+        login_service.clear_cookie(response, tenant)
+        return response
+
+    @router.get("", response_class=HTMLResponse)
+    def overview(
+        request: Request,
+        tenant: TenantDep,
+        platform: PlatformDep,
+        kind: str = "",
+        district: str = "",
+    ) -> Response:
+        with platform.database.read() as session:
+            every = console_data.devices(session, tenant.id)
+        shown = _filtered(every, kind, district)
+        data = {
+            "devices": shown,
+            "kinds": sorted({device.kind for device in every}),
+            "districts": sorted({device.district for device in every if device.district}),
+            "kind": kind,
+            "district": district,
+            "limit": TABLE_LIMIT,
+            "query": urlencode({"kind": kind, "district": district}),
+        }
+        return page(request, tenant, "console/overview.html", data)
+
+    @router.get("/devices.geojson")
+    def devices_geojson(
+        request: Request,
+        tenant: TenantDep,
+        platform: PlatformDep,
+        kind: str = "",
+        district: str = "",
+    ) -> Response:
+        if _staff(request, tenant)[0] is None:
+            raise Unauthenticated("log in to the console first")
+        with platform.database.read() as session:
+            shown = _filtered(console_data.devices(session, tenant.id), kind, district)
+        return JSONResponse(_geojson(shown), media_type=GEOJSON)
+
+    @router.get("/health", response_class=HTMLResponse)
+    def health(request: Request, tenant: TenantDep, platform: PlatformDep) -> Response:
+        warning = platform.contexts.get("warning")
+        with platform.database.read() as session:
+            report = console_data.health(
+                session, tenant, datetime.now(UTC), warning.settings if warning else None
+            )
+        return page(request, tenant, "console/health.html", {"health": report})
+
+    return router
+
+
+def _filtered(
+    every: list[console_data.Device], kind: str, district: str
+) -> list[console_data.Device]:
+    return [
+        device
+        for device in every
+        if (not kind or device.kind == kind) and (not district or device.district == district)
+    ]
+
+
+def _geojson(devices: list[console_data.Device]) -> dict[str, Any]:
+    return console_data.map_points(
+        (
+            d.thing_id,
+            d.name,
+            d.kind,
+            d.lon,
+            d.lat,
+            [(value.stream, value.value, value.unit) for value in d.values],
+        )
+        for d in devices
+    )
+
+
+def _same_origin(request: Request) -> None:
+    """Refuse a form sent from another site (no Origin, or another one)."""
+    origin = request.headers.get("origin") or ""
+    expected = f"{request.url.scheme}://{request.url.netloc}"
+    if origin != expected:
+        raise Forbidden("forms of the console are only accepted from the console itself")
+
+
+def _next(request: Request, tenant: TenantRef) -> str:
+    """Where to go after the login: a console path of the same town, else the overview."""
+    wanted = request.query_params.get("next", "")
+    parts = urlsplit(wanted)
+    prefix = f"/{tenant.slug}/console"
+    if parts.scheme or parts.netloc or not parts.path.startswith(prefix):
+        return prefix
+    return parts.path
+
+
+def _message(request: Request, tenant: TenantRef) -> str:
+    from stadtkern.web.i18n import choose_language, translations
+
+    language = choose_language(request, tenant.locale)
+    _ = translations(language).gettext
+    return _("The key is not valid for this town, has expired or was revoked.")
