@@ -9,7 +9,6 @@ browser always sends one with a POST), the others also by the session's CSRF tok
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -19,12 +18,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from stadtkern.core import login as login_service
 from stadtkern.core import sessions
-from stadtkern.core.refs import Identity, TenantRef
-from stadtkern.core.roles import VIEWER
-from stadtkern.errors import Forbidden, Unauthenticated
+from stadtkern.core.refs import TenantRef
+from stadtkern.errors import Unauthenticated
 from stadtkern.http.deps import PlatformDep, TenantDep, credentials_of
 from stadtkern.modules.contract import ModuleContext
 from stadtkern.web import console_data
+from stadtkern.web.console_gate import Gate, same_origin
 from stadtkern.web.rendering import render
 
 TABLE_LIMIT = 500
@@ -34,37 +33,8 @@ GEOJSON = "application/geo+json"
 def build_console_router(context: ModuleContext) -> APIRouter:
     """The console's pages."""
     router = APIRouter(prefix="/{tenant}/console", tags=["console"], include_in_schema=False)
-    platform_of = context.platform
-
-    def page(request: Request, tenant: TenantRef, template: str, data: dict[str, Any]) -> Response:
-        identity, csrf = _staff(request, tenant)
-        if identity is None:
-            target = f"/{tenant.slug}/console/login?{urlencode({'next': request.url.path})}"
-            return RedirectResponse(target, status_code=303)
-        return render(request, tenant, template, {"staff": identity, "csrf": csrf, **data})
-
-    def _staff(
-        request: Request, tenant: TenantRef, form_csrf: str | None = None
-    ) -> tuple[Identity | None, str]:
-        """The session's identity and CSRF token; a form's POST presents its token field."""
-        credentials = credentials_of(request)
-        if form_csrf is not None:
-            credentials = replace(credentials, csrf_token=form_csrf)
-        if credentials.session_cookie is None:
-            return None, ""
-        try:
-            identity = platform_of.authenticator.identify(credentials, tenant)
-        except Unauthenticated:
-            return None, ""
-        if identity is None or not identity.has_role(VIEWER):
-            return None, ""
-        if identity.tenant_id != tenant.id and not identity.platform_admin:
-            return None, ""
-        with platform_of.database.read() as session:
-            found = sessions.find_session(
-                session, credentials.session_cookie, platform_of.settings.token_pepper
-            )
-        return identity, found[0].csrf_token if found else ""
+    gate = Gate(context.platform)
+    page = gate.page
 
     @router.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, tenant: TenantDep) -> Response:
@@ -78,7 +48,7 @@ def build_console_router(context: ModuleContext) -> APIRouter:
         platform: PlatformDep,
         token: str = Form(default="", max_length=4096),
     ) -> Response:
-        _same_origin(request)
+        same_origin(request)
         client = credentials_of(request).client
         try:
             logged_in = login_service.log_in(platform, tenant, client, token.strip())
@@ -106,10 +76,7 @@ def build_console_router(context: ModuleContext) -> APIRouter:
         platform: PlatformDep,
         csrf: str = Form(default="", max_length=200),
     ) -> Response:
-        _same_origin(request)
-        identity, expected = _staff(request, tenant, form_csrf=csrf)
-        if identity is None or not expected:
-            raise Forbidden("the form is outdated; reload the page and log out again")
+        identity = gate.form_staff(request, tenant, csrf)
         login_service.log_out(
             platform, tenant, request.cookies.get(sessions.COOKIE_NAME), identity.actor
         )
@@ -147,7 +114,7 @@ def build_console_router(context: ModuleContext) -> APIRouter:
         kind: str = "",
         district: str = "",
     ) -> Response:
-        if _staff(request, tenant)[0] is None:
+        if gate.staff(request, tenant)[0] is None:
             raise Unauthenticated("log in to the console first")
         with platform.database.read() as session:
             shown = _filtered(console_data.devices(session, tenant.id), kind, district)
@@ -187,14 +154,6 @@ def _geojson(devices: list[console_data.Device]) -> dict[str, Any]:
         )
         for d in devices
     )
-
-
-def _same_origin(request: Request) -> None:
-    """Refuse a form sent from another site (no Origin, or another one)."""
-    origin = request.headers.get("origin") or ""
-    expected = f"{request.url.scheme}://{request.url.netloc}"
-    if origin != expected:
-        raise Forbidden("forms of the console are only accepted from the console itself")
 
 
 def _next(request: Request, tenant: TenantRef) -> str:
