@@ -8,6 +8,7 @@ WCAG 2.1 A and AA rules.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import threading
@@ -28,7 +29,9 @@ from stadtkern.demo.backfill import backfill
 from stadtkern.demo.client import Platform, wait_until_up
 from stadtkern.demo.fleet import build_fleet
 from stadtkern.demo.geography import load_town
-from stadtkern.demo.provision import provision
+from stadtkern.demo.provision import lantern_seed, provision
+from stadtkern.devices.lantern.runner import LanternRunner
+from stadtkern.devices.lantern.simulation import simulated_fleet
 from stadtkern.modules import discover_modules
 from tests.conftest import free_port, make_settings, unavailable
 
@@ -46,6 +49,7 @@ class Site:
 
     base: str
     tokens: dict[str, str]
+    lanterns: list[str]
 
 
 @pytest.fixture(scope="session")
@@ -82,9 +86,42 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         history=timedelta(hours=2),
         until=datetime.now(UTC),
     )
-    yield Site(base, tokens)
-    server.should_exit = True
-    thread.join(timeout=15)
+    lanterns = _lantern_firmware(base, token, settings.mqtt.embedded_bind, fleet)
+    try:
+        yield Site(base, tokens, [d.code for d in fleet.of_kind("lantern")])
+    finally:
+        lanterns.request_stop()
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def _lantern_firmware(base: str, token: str, bind: str, fleet: Any) -> LanternRunner:
+    """The town's lanterns on the reference firmware, answering commands fast (time scaled)."""
+    client = Platform(base, "kaiserslautern", token)
+    try:
+        keys = client.request("GET", "/warning/keys")
+    finally:
+        client.close()
+    codes = [device.code for device in fleet.of_kind("lantern")]
+    lanterns = simulated_fleet(
+        "kaiserslautern",
+        codes,
+        live={k["kid"]: k["publicKey"] for k in keys if k["channel"] == "live"},
+        exercise={k["kid"]: k["publicKey"] for k in keys if k["channel"] == "exercise"},
+        seed=lantern_seed(fleet),
+        time_scale=600.0,
+        ack_spread_s=0.2,
+    )
+    runner = LanternRunner(
+        f"mqtt://{bind}", "kaiserslautern", lanterns, password=token, username="fleet",
+        heartbeat_s=30.0,
+    )  # fmt: skip
+    started = threading.Event()
+    threading.Thread(
+        target=lambda: asyncio.run(runner.run(on_started=started.set)), daemon=True
+    ).start()
+    assert started.wait(30), "the lanterns did not connect"
+    return runner
 
 
 @pytest.fixture(scope="session")

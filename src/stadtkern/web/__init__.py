@@ -30,7 +30,12 @@ class WebModule(BaseModule):
         from stadtkern.web.console import build_console_router
         from stadtkern.web.portal import build_portal_router
 
-        return [build_portal_router(context), build_console_router(context), build_assets_router()]
+        routers = [build_portal_router(context), build_console_router(context)]
+        if "warning" in context.platform.contexts:
+            from stadtkern.web.console_warning import build_warning_console_router
+
+            routers.append(build_warning_console_router(context))
+        return [*routers, build_assets_router()]
 
 
 module = WebModule()

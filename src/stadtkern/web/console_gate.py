@@ -38,7 +38,7 @@ class Gate:
             credentials = replace(credentials, csrf_token=form_csrf)
         try:
             identity = self.platform.authenticator.identify(credentials, tenant)
-        except Unauthenticated:
+        except (Unauthenticated, Forbidden):  # Forbidden: a POST with a wrong CSRF token
             return None, ""
         if identity is None or not identity.has_role(VIEWER):
             return None, ""
@@ -49,10 +49,17 @@ class Gate:
         return identity, found[0].csrf_token if found else ""
 
     def page(
-        self, request: Request, tenant: TenantRef, template: str, data: dict[str, Any]
+        self,
+        request: Request,
+        tenant: TenantRef,
+        template: str,
+        data: dict[str, Any],
+        *,
+        form_csrf: str | None = None,
     ) -> Response:
-        """A console page for the session's person, or the way to the login."""
-        identity, csrf = self.staff(request, tenant)
+        """A console page for the session's person, or the way to the login (a page answering
+        a form passes the form's CSRF token)."""
+        identity, csrf = self.staff(request, tenant, form_csrf=form_csrf)
         if identity is None:
             target = f"/{tenant.slug}/console/login?{urlencode({'next': request.url.path})}"
             return RedirectResponse(target, status_code=303)
