@@ -87,3 +87,26 @@ def test_log_in_helper_reaches_the_overview(site: Site, browser: Any) -> None:
     log_in(page, site.base, "kaiserslautern", site.tokens["kaiserslautern/demo-issuer"])
     assert page.url.endswith("/kaiserslautern/console")
     context.close()
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_datastream_page_draws_its_chart_and_is_accessible(
+    site: Site, browser: Any, viewport: str
+) -> None:
+    token = site.tokens["kaiserslautern/demo-admin"]
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, site.base, "kaiserslautern", token)
+    page.goto(f"{site.base}/kaiserslautern/console?kind=bridge&lang=en")
+    href = page.locator("table.readings tbody a").first.get_attribute("href")
+    context.close()
+    assert href is not None
+    result = visit(
+        browser,
+        f"{site.base}{href}?range=day&lang=en",
+        "console-datastream",
+        viewport,
+        wait_for=".uplot",
+        token=token,
+    )
+    assert not result.problems(), "\n".join(result.problems())

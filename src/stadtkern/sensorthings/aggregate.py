@@ -74,26 +74,39 @@ def aggregate(
     low, high = start or first, end or last
     if low is None or high is None:
         return Document({"value": []})  # no Observations and no bounds: nothing to bucket
-    buckets = _bucket_count(low, high, seconds)
-    if buckets > MAX_BUCKETS:
+    count = _bucket_count(low, high, seconds)
+    if count > MAX_BUCKETS:
         raise BadRequest(
-            f"$aggregate: {buckets} buckets of {seconds} s between {format_instant(low)} and "
+            f"$aggregate: {count} buckets of {seconds} s between {format_instant(low)} and "
             f"{format_instant(high)}; at most {MAX_BUCKETS} (widen interval or narrow from/to)"
         )
+    rows = buckets(session, datastream_id, seconds, functions, start, end)
+    for entry in rows:
+        entry["start"], entry["end"] = format_instant(entry["start"]), format_instant(entry["end"])
+    return Document({"value": rows})
+
+
+def buckets(
+    session: Session,
+    datastream_id: int,
+    seconds: int,
+    functions: tuple[str, ...],
+    start: datetime | None,
+    end: datetime | None,
+) -> list[dict[str, Any]]:
+    """The epoch-aligned buckets of one Datastream's numeric results, oldest first: `start`
+    and `end` as datetimes, then one value per function (buckets without values left out)."""
     with planner_settings(session, enable_sort="off"):
         rows = session.execute(_query(datastream_id, seconds, functions, start, end)).all()
     step = timedelta(seconds=seconds)
     answer = []
     for bucket, *results in sorted(rows, key=lambda row: _as_datetime(row[0])):
         begin = _as_datetime(bucket)
-        entry: dict[str, Any] = {
-            "start": format_instant(begin),
-            "end": format_instant(begin + step),
-        }
+        entry: dict[str, Any] = {"start": begin, "end": begin + step}
         for name, value in zip(functions, results, strict=True):
             entry[name] = int(value) if name == "count" else float(value)
         answer.append(entry)
-    return Document({"value": answer})
+    return answer
 
 
 @contextmanager

@@ -28,9 +28,14 @@ class WebModule(BaseModule):
         """The portal's and the console's pages, and the static assets."""
         from stadtkern.web.assets import build_assets_router
         from stadtkern.web.console import build_console_router
+        from stadtkern.web.console_streams import build_stream_router
         from stadtkern.web.portal import build_portal_router
 
-        routers = [build_portal_router(context), build_console_router(context)]
+        routers = [
+            build_portal_router(context),
+            build_console_router(context),
+            build_stream_router(context),
+        ]
         if "warning" in context.platform.contexts:
             from stadtkern.web.console_warning import build_warning_console_router
 

@@ -33,6 +33,7 @@ class Value:
     value: float | bool | None
     unit: str
     at: datetime
+    datastream_id: int
 
 
 @dataclass
@@ -93,6 +94,7 @@ def _attach_values(session: Session, tenant_id: int, found: dict[int, Device]) -
     periods: dict[int, list[int]] = defaultdict(list)
     query = (
         select(
+            stream.c.id,
             stream.c.thing_id,
             stream.c.name,
             stream.c.unit_of_measurement,
@@ -107,7 +109,9 @@ def _attach_values(session: Session, tenant_id: int, found: dict[int, Device]) -
         .where(latest.c.tenant_id == tenant_id)
         .order_by(stream.c.thing_id, stream.c.name)
     )
-    for thing_id, name, unit, properties, kind, number, boolean, at in session.execute(query):
+    for stream_id, thing_id, name, unit, properties, kind, number, boolean, at in session.execute(
+        query
+    ):
         device = found.get(int(thing_id))
         if device is None:
             continue
@@ -117,7 +121,7 @@ def _attach_values(session: Session, tenant_id: int, found: dict[int, Device]) -
         elif kind == ResultType.BOOLEAN:
             value = boolean
         symbol = unit.get("symbol", "") if isinstance(unit, dict) else ""
-        device.values.append(Value(str(name), value, str(symbol or ""), _aware(at)))
+        device.values.append(Value(str(name), value, str(symbol or ""), _aware(at), int(stream_id)))
         period = properties.get("periodSeconds") if isinstance(properties, dict) else None
         if isinstance(period, int) and period > 0:
             periods[int(thing_id)].append(period)
