@@ -10,7 +10,9 @@ from pathlib import Path
 
 from bench.common import DEFAULT_OUT_DIR, Options, Result
 
-BENCHMARKS = ("ingest-http", "ingest-post", "ingest-mqtt", "query", "warning", "demo")
+BENCHMARKS = (
+    "ingest-http", "ingest-post", "ingest-mqtt", "query", "warning", "demo", "console-map",
+)  # fmt: skip
 # per benchmark: duration, connections per worker, workers, rows per request, Datastreams
 DEFAULTS: dict[str, tuple[float, int, int, int, int]] = {
     "ingest-http": (60.0, 4, 2, 1000, 100),
@@ -21,6 +23,8 @@ DEFAULTS: dict[str, tuple[float, int, int, int, int]] = {
     "warning": (120.0, 1, 2, 1, 1),
     # demo: the demo city's fleet publishes for the duration (its rate: --rate)
     "demo": (30.0, 1, 1, 1, 0),
+    # console-map: --scale is the number of Things, --repeat the page loads timed
+    "console-map": (0.0, 1, 1, 1, 0),
 }
 
 
@@ -125,6 +129,10 @@ def runner(name: str) -> Callable[[Options], Result]:
         from bench import demo_load
 
         return demo_load.run
+    if name == "console-map":
+        from bench import console_map
+
+        return console_map.run
     from bench import query
 
     return query.run

@@ -58,7 +58,7 @@ def ensure_tenant(server: Server, slug: str, name: str) -> None:
     if slug not in server.cli("tenant", "list"):
         server.cli(
             "tenant", "create", slug, "--name", name, "--ars", "073120000000",
-            "--modules", "sensorthings,warning",
+            "--modules", "sensorthings,warning,web",
         )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from bench.__main__ import main
 from bench.common import PG_ADMIN_URL
 from bench.mosquitto_ import binary
 
+from bench import console_map
 from tests.conftest import unavailable
 
 BACKENDS = ("sqlite", "postgres")
@@ -165,3 +166,19 @@ def test_demo_fleet_load_stores_every_observation_as_sent(tmp_path: Path) -> Non
     assert figures["published_obs_per_s"] > 0
     assert figures["stored_obs_per_s"] > 0
     assert figures["natural_rate_obs_per_s"] > 0
+
+
+def test_console_map_times_the_map_and_sums_the_javascript(tmp_path: Path) -> None:
+    """The console map benchmark with the smallest fleet, one timed load (SQLite)."""
+    if not Path(console_map.CHROMIUM).exists():
+        unavailable("chromium is not installed")
+    result = _run(tmp_path, "console-map", "--backend", "sqlite", "--scale", "1", "--repeat", "1")
+    figures = result["figures"]
+    assert isinstance(figures, dict)
+    assert figures["things"] > 300  # every device but the lanterns, and one lantern
+    assert figures["loads"] == 1
+    assert figures["load_ms_median"] > 0
+    files = figures["javascript_files"]
+    assert isinstance(files, dict)
+    assert any(name.startswith("maplibre-gl.mjs") for name in files)
+    assert 0 < figures["javascript_gzip_bytes"] < figures["javascript_raw_bytes"]

@@ -48,6 +48,10 @@ async function show() {
     attributionControl: false,
   });
   map.addControl(new NavigationControl({ showCompass: false }));
+  // Rendered with every source loaded: the benchmark waits for this mark.
+  map.once("idle", () => {
+    element.dataset.ready = "true";
+  });
   map.on("click", "places", (event) => {
     const feature = event.features[0];
     const popup = document.createElement("div");
