@@ -37,11 +37,13 @@ class Staff:
 
 
 @pytest.fixture
-def make_town(database: Database, make_tenant: Callable[..., TenantFixture]) -> Callable[[], Staff]:
+def make_town(
+    database: Database, make_tenant: Callable[..., TenantFixture]
+) -> Callable[..., Staff]:
     """Factory of towns with the warning module; each call makes a new one."""
 
-    def make() -> Staff:
-        tenant = make_tenant(modules=MODULES)
+    def make(modules: list[str] = MODULES) -> Staff:
+        tenant = make_tenant(modules=modules)
 
         def key(*roles: str) -> str:
             return issue_token(database, tenant=tenant.slug, roles=list(roles))

@@ -29,11 +29,12 @@ from stadtkern.demo.backfill import backfill
 from stadtkern.demo.client import Platform, wait_until_up
 from stadtkern.demo.fleet import build_fleet
 from stadtkern.demo.geography import load_town
-from stadtkern.demo.provision import lantern_seed, provision
+from stadtkern.demo.provision import provision
+from stadtkern.demo.simulation import lantern_runner
 from stadtkern.devices.lantern.runner import LanternRunner
-from stadtkern.devices.lantern.simulation import simulated_fleet
 from stadtkern.modules import discover_modules
 from tests.conftest import free_port, make_settings, unavailable
+from tests.warning.conftest import make_town  # noqa: F401 - the warning towns' fixture, shared
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "test-artifacts" / "screenshots"
@@ -99,23 +100,13 @@ def _lantern_firmware(base: str, token: str, bind: str, fleet: Any) -> LanternRu
     """The town's lanterns on the reference firmware, answering commands fast (time scaled)."""
     client = Platform(base, "kaiserslautern", token)
     try:
-        keys = client.request("GET", "/warning/keys")
+        runner = lantern_runner(
+            client, fleet, f"mqtt://{bind}", token=token, heartbeat_s=30.0,
+            ack_spread_s=0.2, time_scale=600.0,
+        )  # fmt: skip
     finally:
         client.close()
-    codes = [device.code for device in fleet.of_kind("lantern")]
-    lanterns = simulated_fleet(
-        "kaiserslautern",
-        codes,
-        live={k["kid"]: k["publicKey"] for k in keys if k["channel"] == "live"},
-        exercise={k["kid"]: k["publicKey"] for k in keys if k["channel"] == "exercise"},
-        seed=lantern_seed(fleet),
-        time_scale=600.0,
-        ack_spread_s=0.2,
-    )
-    runner = LanternRunner(
-        f"mqtt://{bind}", "kaiserslautern", lanterns, password=token, username="fleet",
-        heartbeat_s=30.0,
-    )  # fmt: skip
+    assert runner is not None
     started = threading.Event()
     threading.Thread(
         target=lambda: asyncio.run(runner.run(on_started=started.set)), daemon=True

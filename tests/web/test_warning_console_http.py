@@ -8,31 +8,14 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from stadtkern.db import Database
-from tests.conftest import TenantFixture, issue_token
 from tests.warning.conftest import Staff
 from tests.warning.helpers import CENTRE, register_lanterns
 
 ORIGIN = {"Origin": "http://testserver"}
 
 
-def _town(
-    client: TestClient, database: Database, make_tenant: Callable[..., TenantFixture]
-) -> Staff:
-    tenant = make_tenant(modules=["sensorthings", "warning", "web"])
-
-    def key(*roles: str) -> str:
-        return issue_token(database, tenant=tenant.slug, roles=list(roles))
-
-    town = Staff(
-        slug=tenant.slug,
-        admin=tenant.admin_token,
-        operator=key("operator"),
-        viewer=key("viewer"),
-        issuer=key("operator", "warning_issuer"),
-        issuer2=key("operator", "warning_issuer"),
-        approver=key("viewer", "warning_approver"),
-    )
+def _town(client: TestClient, make_town: Callable[..., Staff]) -> Staff:
+    town = make_town(modules=["sensorthings", "warning", "web"])
     register_lanterns(client, town, 3)
     west, south = CENTRE[0] - 0.01, CENTRE[1] - 0.01
     square = [[west, south], [west + 0.05, south], [west + 0.05, south + 0.02],
@@ -77,10 +60,8 @@ def _form(csrf: str, status: str, **extra: str) -> dict[str, str | list[str]]:
     }
 
 
-def test_an_exercise_goes_out_at_once(
-    client: TestClient, database: Database, make_tenant: Callable[..., TenantFixture]
-) -> None:
-    town = _town(client, database, make_tenant)
+def test_an_exercise_goes_out_at_once(client: TestClient, make_town: Callable[..., Staff]) -> None:
+    town = _town(client, make_town)
     csrf = _session(client, town.slug, town.issuer)
     preview = client.post(
         f"/{town.slug}/console/warnings/new?lang=en",
@@ -104,9 +85,9 @@ def test_an_exercise_goes_out_at_once(
 
 
 def test_a_real_warning_needs_a_second_person_then_stops_with_one_click(
-    client: TestClient, database: Database, make_tenant: Callable[..., TenantFixture]
+    client: TestClient, make_town: Callable[..., Staff]
 ) -> None:
-    town = _town(client, database, make_tenant)
+    town = _town(client, make_town)
     csrf = _session(client, town.slug, town.issuer)
     sent = client.post(
         f"/{town.slug}/console/warnings/new",
@@ -138,9 +119,9 @@ def test_a_real_warning_needs_a_second_person_then_stops_with_one_click(
 
 
 def test_a_form_without_zone_or_headline_is_refused_and_nothing_is_made(
-    client: TestClient, database: Database, make_tenant: Callable[..., TenantFixture]
+    client: TestClient, make_town: Callable[..., Staff]
 ) -> None:
-    town = _town(client, database, make_tenant)
+    town = _town(client, make_town)
     csrf = _session(client, town.slug, town.issuer)
     form = _form(csrf, "Exercise", headline_de="")
     form["zone"] = []
@@ -158,9 +139,9 @@ def test_a_form_without_zone_or_headline_is_refused_and_nothing_is_made(
 
 
 def test_a_viewer_sees_but_cannot_issue(
-    client: TestClient, database: Database, make_tenant: Callable[..., TenantFixture]
+    client: TestClient, make_town: Callable[..., Staff]
 ) -> None:
-    town = _town(client, database, make_tenant)
+    town = _town(client, make_town)
     csrf = _session(client, town.slug, town.viewer)
     answer = client.post(
         f"/{town.slug}/console/warnings/new?lang=en", data=_form(csrf, "Exercise"), headers=ORIGIN

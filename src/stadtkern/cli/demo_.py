@@ -17,10 +17,10 @@ from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
-import uvicorn
 
 from stadtkern.cli.common import console, err, load_settings
 from stadtkern.cli.demo_setup import FIRST_TOWN, SECOND_TOWN, demo_accounts, prepare, reset_database
+from stadtkern.cli.serve import run_app
 from stadtkern.cli.simulate_ import TOKEN_VARIABLE
 from stadtkern.db import Database
 from stadtkern.demo.client import wait_until_up
@@ -89,14 +89,7 @@ def demo(
     fleets = _Fleets(settings, base, tokens, seed=seed, history=history, lanterns=lanterns)
     threading.Thread(target=fleets.start_when_up, daemon=True).start()
     try:
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-        )
+        run_app(app, settings)
     finally:
         fleets.stop()
 

@@ -141,11 +141,14 @@ def _issue(
     session: Session, account: DemoAccount, installed: list[StadtkernModule], pepper: bytes
 ) -> str:
     """A new key for the account, made on first use; older demo keys of it are revoked."""
-    tenant_id = None
+    tenant_ref = None
     if account.tenant is not None:
-        tenant_id = tenants.get_tenant(session=session, slug=account.tenant).id
+        tenant_ref = tenants.to_ref(tenants.get_tenant(session=session, slug=account.tenant))
     principal = session.scalar(
-        select(Principal).where(Principal.name == account.name, Principal.tenant_id == tenant_id)
+        select(Principal).where(
+            Principal.name == account.name,
+            Principal.tenant_id == (tenant_ref.id if tenant_ref else None),
+        )
     )
     if principal is None:
         issued = create_machine_account(
@@ -159,9 +162,6 @@ def _issue(
             pepper=pepper,
         )
         return issued.token
-    tenant_ref = None
-    if account.tenant is not None:
-        tenant_ref = tenants.to_ref(tenants.get_tenant(session=session, slug=account.tenant))
     for old in session.scalars(
         select(ApiKey).where(ApiKey.principal_id == principal.id, ApiKey.revoked_at.is_(None))
     ):

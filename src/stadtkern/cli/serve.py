@@ -6,9 +6,11 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 
 from stadtkern.cli.common import console, err, load_settings
 from stadtkern.ops import logging_
+from stadtkern.settings import Settings
 
 
 def serve(
@@ -34,14 +36,19 @@ def serve(
         f"Stadtkern listens on [bold]{url}[/bold]  (health: {url}/healthz)", soft_wrap=True
     )
     try:
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,  # the platform logs each request itself, with its request id
-            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-        )
+        run_app(app, settings)
     except SchemaOutOfDate as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
+
+
+def run_app(app: FastAPI, settings: Settings) -> None:
+    """Serve the application until SIGINT/SIGTERM, with the platform's own request logging."""
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,  # the platform logs each request itself, with its request id
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    )

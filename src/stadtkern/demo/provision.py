@@ -35,6 +35,7 @@ class Deployed:
 
     things: dict[str, int] = field(default_factory=dict)
     streams: dict[str, dict[str, int]] = field(default_factory=dict)
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)  # each Thing's, by code
     first: dict[int, datetime] = field(default_factory=dict)  # where each stream's data begins
     last: dict[int, datetime] = field(default_factory=dict)  # and where it ends
 
@@ -69,6 +70,7 @@ def discover(platform: Platform) -> Deployed:
         if not isinstance(code, str):
             continue
         deployed.things[code] = int(thing["@iot.id"])
+        deployed.properties[code] = properties
         streams = thing.get("Datastreams", [])
         deployed.streams[code] = {str(s["name"]): int(s["@iot.id"]) for s in streams}
         for stream in streams:
@@ -94,7 +96,6 @@ def provision(platform: Platform, fleet: Fleet, *, progress: Progress | None = N
     """Create every missing part of the fleet; the ids of all of it."""
     report = progress or (lambda _step, _done, _total: None)
     shared = _shared_entities(platform, fleet)
-    deployed = discover(platform)
     _zones(platform, fleet)
     lanterns = [d for d in fleet.devices if d.kind == LANTERN]
     _register_lanterns(platform, fleet, lanterns, report)
@@ -216,10 +217,9 @@ def _complete_lanterns(
             if stream.name not in present:
                 body = {**_datastream(device, stream, shared), "Thing": {"@iot.id": thing_id}}
                 requests.append(("POST", "Datastreams", body))
-        if "Lichtstärke" not in present:  # first completion: tag the Thing as a demo device
-            thing = platform.request("GET", f"/v1.1/Things({thing_id})?$select=properties")
-            properties = {**(thing.get("properties") or {}), **device.thing_properties()}
-            properties["kind"] = LANTERN
+        registered = deployed.properties.get(device.code, {})
+        if "demo" not in registered:  # the register made it: tag the Thing as a demo device
+            properties = {**registered, **device.thing_properties()}
             requests.append(("PATCH", f"Things({thing_id})", {"properties": properties}))
     for start in range(0, len(requests), BATCH * 4):
         _batch(platform, requests[start : start + BATCH * 4])

@@ -54,8 +54,13 @@ class SimulationPlan:
 
     def key_id(self) -> str | None:
         """The key id inside the token (the MQTT user name Mosquitto expects)."""
-        parts = self.token.split("_")
-        return parts[1] if len(parts) >= 3 else None
+        return key_id_of(self.token)
+
+
+def key_id_of(token: str) -> str | None:
+    """The key id inside an API key `sk_<key id>_<secret>`, None for another kind of token."""
+    parts = token.split("_")
+    return parts[1] if len(parts) >= 3 else None
 
 
 def fleet_of(plan: SimulationPlan) -> Fleet:
@@ -122,7 +127,11 @@ async def _live(
     await asyncio.to_thread(publisher.connect)
     say(f"reporting live: {publisher.streams:,} Datastreams over {plan.broker_url}")
     tasks = [asyncio.create_task(publisher.run(stop))]
-    runner = _lantern_runner(plan, fleet, platform) if plan.firmware else None
+    runner = (
+        lantern_runner(platform, fleet, plan.broker_url, token=plan.token)
+        if plan.firmware
+        else None
+    )
     if runner is not None:
         await runner.start()
         say(f"{len(runner.lanterns)} lanterns run the reference firmware")
@@ -153,7 +162,18 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
     loop.call_soon_threadsafe(stop.set)
 
 
-def _lantern_runner(plan: SimulationPlan, fleet: Fleet, platform: Platform) -> LanternRunner | None:
+def lantern_runner(
+    platform: Platform,
+    fleet: Fleet,
+    broker_url: str,
+    *,
+    token: str,
+    heartbeat_s: float = 60.0,
+    ack_spread_s: float = 1.0,
+    time_scale: float = 1.0,
+) -> LanternRunner | None:
+    """The fleet's lanterns on the reference firmware, provisioned with the town's published
+    command keys, on one MQTT session with the key (None: the fleet has no lanterns)."""
     codes = [device.code for device in fleet.devices if device.kind == LANTERN]
     if not codes:
         return None
@@ -161,17 +181,23 @@ def _lantern_runner(plan: SimulationPlan, fleet: Fleet, platform: Platform) -> L
     live = {k["kid"]: k["publicKey"] for k in published if k["channel"] == "live"}
     exercise = {k["kid"]: k["publicKey"] for k in published if k["channel"] == "exercise"}
     lanterns = simulated_fleet(
-        plan.tenant, codes, live=live, exercise=exercise, seed=lantern_seed(fleet)
+        fleet.tenant,
+        codes,
+        live=live,
+        exercise=exercise,
+        seed=lantern_seed(fleet),
+        time_scale=time_scale,
     )
+    key_id = key_id_of(token)
     return LanternRunner(
-        plan.broker_url,
-        plan.tenant,
+        broker_url,
+        fleet.tenant,
         lanterns,
-        username=plan.key_id(),
-        password=plan.token,
-        heartbeat_s=60.0,
-        ack_spread_s=1.0,
-        client_id=f"fleet-{plan.tenant}-{plan.key_id() or 'anonymous'}",
+        username=key_id,
+        password=token,
+        heartbeat_s=heartbeat_s,
+        ack_spread_s=ack_spread_s,
+        client_id=f"fleet-{fleet.tenant}-{key_id or 'anonymous'}",
     )
 
 

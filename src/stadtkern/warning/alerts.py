@@ -376,3 +376,30 @@ def _record(
             **extra,
         },
     )
+
+
+# The actions on an alert, by the last part of their paths (API and console).
+ACTIONS: tuple[str, ...] = ("approve", "reject", "cancel", "all-clear")
+
+
+def act(
+    session: Session,
+    tenant: TenantRef,
+    identifier: str,
+    action: str,
+    who: Identity,
+    env: WarningEnv,
+    now: datetime,
+    *,
+    reason: str = "",
+) -> Alert:
+    """Carry out one of ACTIONS on an alert (the HTTP routes and the console's buttons)."""
+    if action == "approve":
+        return approve(session, tenant, identifier, who, env, now)
+    if action == "reject":
+        return reject(session, tenant, identifier, who, reason, now)
+    if action == "cancel":
+        return cancel(session, tenant, identifier, who, env, now)
+    if action == "all-clear":
+        return all_clear(session, tenant, identifier, who, env, now)
+    raise ValueError(f"no action {action!r} on alerts")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -180,7 +181,7 @@ def build_alert_router(context: ModuleContext) -> APIRouter:
             alert = alerts.get_alert(session, tenant, identifier)
             return alert_json(alert, base_of(request, tenant.slug), now, with_coverage=True)
 
-    def _act(action: str):  # type: ignore[no-untyped-def]
+    def _act(action: str) -> Callable[..., dict[str, Any]]:
         def route(
             identifier: AlertIdentifier,
             request: Request,
@@ -190,31 +191,27 @@ def build_alert_router(context: ModuleContext) -> APIRouter:
             body: Annotated[Reason | None, Body()] = None,
         ) -> dict[str, Any]:
             now = datetime.now(UTC)
+            reason = body.reason if body is not None else ""
             with platform.database.write() as session:
-                if action == "approve":
-                    alert = alerts.approve(session, tenant, identifier, who, env, now)
-                elif action == "reject":
-                    reason = body.reason if body is not None else ""
-                    alert = alerts.reject(session, tenant, identifier, who, reason, now)
-                elif action == "cancel":
-                    alert = alerts.cancel(session, tenant, identifier, who, env, now)
-                else:
-                    alert = alerts.all_clear(session, tenant, identifier, who, env, now)
+                alert = alerts.act(
+                    session, tenant, identifier, action, who, env, now, reason=reason
+                )
                 return alert_json(alert, base_of(request, tenant.slug), now, with_coverage=True)
 
         return route
 
-    for path, action, summary in (
-        ("approve", "approve", "Approve a real alert (a second person): it is sent at once"),
-        ("reject", "reject", "Turn down an alert waiting for approval"),
-        ("cancel", "cancel", "Cancel an alert now: lanterns stop (CAP Cancel)"),
-        ("all-clear", "all_clear", "Give the all-clear for an alert (CAP Update, steady tone)"),
-    ):
+    summaries = {
+        "approve": "Approve a real alert (a second person): it is sent at once",
+        "reject": "Turn down an alert waiting for approval",
+        "cancel": "Cancel an alert now: lanterns stop (CAP Cancel)",
+        "all-clear": "Give the all-clear for an alert (CAP Update, steady tone)",
+    }
+    for action in alerts.ACTIONS:
         router.add_api_route(
-            f"/alerts/{{identifier}}/{path}",
+            f"/alerts/{{identifier}}/{action}",
             _act(action),
             methods=["POST"],
-            summary=summary,
+            summary=summaries[action],
             responses=responses(401, 403, 404, 409, 429),
         )
 

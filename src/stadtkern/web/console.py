@@ -34,7 +34,6 @@ def build_console_router(context: ModuleContext) -> APIRouter:
     """The console's pages."""
     router = APIRouter(prefix="/{tenant}/console", tags=["console"], include_in_schema=False)
     gate = Gate(context.platform)
-    page = gate.page
 
     @router.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, tenant: TenantDep) -> Response:
@@ -84,6 +83,18 @@ def build_console_router(context: ModuleContext) -> APIRouter:
         login_service.clear_cookie(response, tenant)
         return response
 
+    def shown(
+        platform: Any, tenant: TenantRef, kind: str, district: str
+    ) -> tuple[list[console_data.Device], list[console_data.Device]]:
+        """Every device of the town, and those the filter keeps."""
+        with platform.database.read() as session:
+            every = console_data.devices(session, tenant.id)
+        return every, [
+            device
+            for device in every
+            if (not kind or device.kind == kind) and (not district or device.district == district)
+        ]
+
     @router.get("", response_class=HTMLResponse)
     def overview(
         request: Request,
@@ -92,19 +103,19 @@ def build_console_router(context: ModuleContext) -> APIRouter:
         kind: str = "",
         district: str = "",
     ) -> Response:
-        with platform.database.read() as session:
-            every = console_data.devices(session, tenant.id)
-        shown = _filtered(every, kind, district)
-        data = {
-            "devices": shown,
-            "kinds": sorted({device.kind for device in every}),
-            "districts": sorted({device.district for device in every if device.district}),
-            "kind": kind,
-            "district": district,
-            "limit": TABLE_LIMIT,
-            "query": urlencode({"kind": kind, "district": district}),
-        }
-        return page(request, tenant, "console/overview.html", data)
+        def gather() -> dict[str, Any]:
+            every, devices = shown(platform, tenant, kind, district)
+            return {
+                "devices": devices,
+                "kinds": sorted({device.kind for device in every}),
+                "districts": sorted({device.district for device in every if device.district}),
+                "kind": kind,
+                "district": district,
+                "limit": TABLE_LIMIT,
+                "query": urlencode({"kind": kind, "district": district}),
+            }
+
+        return gate.page(request, tenant, "console/overview.html", gather)
 
     @router.get("/devices.geojson")
     def devices_geojson(
@@ -116,30 +127,22 @@ def build_console_router(context: ModuleContext) -> APIRouter:
     ) -> Response:
         if gate.staff(request, tenant)[0] is None:
             raise Unauthenticated("log in to the console first")
-        with platform.database.read() as session:
-            shown = _filtered(console_data.devices(session, tenant.id), kind, district)
-        return JSONResponse(_geojson(shown), media_type=GEOJSON)
+        _every, devices = shown(platform, tenant, kind, district)
+        return JSONResponse(_geojson(devices), media_type=GEOJSON)
 
     @router.get("/health", response_class=HTMLResponse)
     def health(request: Request, tenant: TenantDep, platform: PlatformDep) -> Response:
-        warning = platform.contexts.get("warning")
-        with platform.database.read() as session:
-            report = console_data.health(
-                session, tenant, datetime.now(UTC), warning.settings if warning else None
-            )
-        return page(request, tenant, "console/health.html", {"health": report})
+        def gather() -> dict[str, Any]:
+            warning = platform.contexts.get("warning")
+            with platform.database.read() as session:
+                report = console_data.health(
+                    session, tenant, datetime.now(UTC), warning.settings if warning else None
+                )
+            return {"health": report}
+
+        return gate.page(request, tenant, "console/health.html", gather)
 
     return router
-
-
-def _filtered(
-    every: list[console_data.Device], kind: str, district: str
-) -> list[console_data.Device]:
-    return [
-        device
-        for device in every
-        if (not kind or device.kind == kind) and (not district or device.district == district)
-    ]
 
 
 def _geojson(devices: list[console_data.Device]) -> dict[str, Any]:

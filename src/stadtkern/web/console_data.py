@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stadtkern.core.refs import TenantRef
 from stadtkern.sensorthings.catalogue import DATASTREAM, THING
 from stadtkern.sensorthings.latest import LATEST_OBSERVATION, location_of
 from stadtkern.sensorthings.models import ResultType
@@ -156,13 +158,16 @@ def health(session: Session, tenant: Any, now: datetime, lantern_settings: Any |
 
 
 def _lanterns(
-    session: Session, tenant: Any, now: datetime, settings: Any | None
+    session: Session, tenant: TenantRef, now: datetime, settings: BaseModel | None
 ) -> list[dict[str, Any]]:
     """Lanterns whose status is not ready, from the warning module's register."""
     if settings is None or not tenant.has_module("warning"):
         return []
     from stadtkern.warning.register import list_lanterns
     from stadtkern.warning.register_schemas import LanternFilter
+    from stadtkern.warning.settings import WarningSettings
+
+    assert isinstance(settings, WarningSettings)  # noqa: S101 - the warning module's settings
 
     found = list_lanterns(
         session=session, tenant=tenant, lantern_filter=LanternFilter(limit=5000), now=now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -53,17 +54,18 @@ class Gate:
         request: Request,
         tenant: TenantRef,
         template: str,
-        data: dict[str, Any],
+        gather: Callable[[], dict[str, Any]],
         *,
         form_csrf: str | None = None,
     ) -> Response:
-        """A console page for the session's person, or the way to the login (a page answering
-        a form passes the form's CSRF token)."""
+        """A console page for the session's person, or the way to the login. `gather` reads
+        the page's data, and only once the person is known (a page answering a form passes
+        the form's CSRF token)."""
         identity, csrf = self.staff(request, tenant, form_csrf=form_csrf)
         if identity is None:
             target = f"/{tenant.slug}/console/login?{urlencode({'next': request.url.path})}"
             return RedirectResponse(target, status_code=303)
-        return render(request, tenant, template, {"staff": identity, "csrf": csrf, **data})
+        return render(request, tenant, template, {"staff": identity, "csrf": csrf, **gather()})
 
     def form_staff(self, request: Request, tenant: TenantRef, csrf: str) -> Identity:
         """The person behind a console form: same origin, live session, its CSRF token."""

@@ -41,11 +41,14 @@ def build_stream_router(context: ModuleContext) -> APIRouter:
         datastream_id: int, request: Request, tenant: TenantDep, platform: PlatformDep
     ) -> Response:
         span = span_of(request)
-        with platform.database.read() as session:
-            info = stream_data.stream_info(session, tenant.id, datastream_id)
-            rows = stream_data.series(session, datastream_id, span, datetime.now(UTC))
-        data = {"info": info, "rows": rows, "span": span, "spans": list(stream_data.RANGES)}
-        return gate.page(request, tenant, "console/stream.html", data)
+
+        def gather() -> dict[str, Any]:
+            with platform.database.read() as session:
+                info = stream_data.stream_info(session, tenant.id, datastream_id)
+                rows = stream_data.series(session, datastream_id, span, datetime.now(UTC))
+            return {"info": info, "rows": rows, "span": span, "spans": list(stream_data.RANGES)}
+
+        return gate.page(request, tenant, "console/stream.html", gather)
 
     @router.get("/{datastream_id}/series.json")
     def series_json(

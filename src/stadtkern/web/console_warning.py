@@ -23,7 +23,7 @@ from stadtkern.http.deps import PlatformDep, TenantDep, module_enabled
 from stadtkern.modules.contract import ModuleContext
 from stadtkern.web.console_gate import Gate
 from stadtkern.web.rendering import render
-from stadtkern.web.warning_forms import ACTIONS, alert_input, form_values, problems_of
+from stadtkern.web.warning_forms import alert_input, form_values, problems_of
 
 LIST_LIMIT = 50
 DELIVERY_ROWS = 2000
@@ -46,29 +46,35 @@ def build_warning_console_router(context: ModuleContext) -> APIRouter:
 
     @router.get("", response_class=HTMLResponse)
     def overview(request: Request, tenant: TenantDep, platform: PlatformDep) -> Response:
-        from stadtkern.warning.models import Alert
+        def gather() -> dict[str, Any]:
+            from stadtkern.warning.models import Alert
 
-        with platform.database.read() as session:
-            rows = list(
-                session.scalars(
-                    select(Alert)
-                    .where(Alert.tenant_id == tenant.id)
-                    .order_by(Alert.created_at.desc(), Alert.id.desc())
-                    .limit(LIST_LIMIT)
+            with platform.database.read() as session:
+                rows = list(
+                    session.scalars(
+                        select(Alert)
+                        .where(Alert.tenant_id == tenant.id)
+                        .order_by(Alert.created_at.desc(), Alert.id.desc())
+                        .limit(LIST_LIMIT)
+                    )
                 )
-            )
-        data = {
-            "pending": [a for a in rows if a.state == "pending_approval"],
-            "active": [a for a in rows if a.state == "active" and a.msg_type != "Cancel"],
-            "recent": rows,
-        }
-        return gate.page(request, tenant, "console/warnings.html", data)
+            return {
+                "pending": [a for a in rows if a.state == "pending_approval"],
+                "active": [a for a in rows if a.state == "active" and a.msg_type != "Cancel"],
+                "recent": rows,
+            }
+
+        return gate.page(request, tenant, "console/warnings.html", gather)
 
     @router.get("/new", response_class=HTMLResponse)
     def new(request: Request, tenant: TenantDep, platform: PlatformDep) -> Response:
         status = "Actual" if request.query_params.get("status") == "Actual" else "Exercise"
-        data = _compose_data(platform, tenant, {"status": status}, problems=[], preview=None)
-        return gate.page(request, tenant, "console/warning_new.html", data)
+        return gate.page(
+            request,
+            tenant,
+            "console/warning_new.html",
+            lambda: _compose_data(platform, tenant, {"status": status}, problems=[], preview=None),
+        )
 
     @router.post("/new", response_class=HTMLResponse)
     async def create(request: Request, tenant: TenantDep, platform: PlatformDep) -> Response:
@@ -105,9 +111,12 @@ def build_warning_console_router(context: ModuleContext) -> APIRouter:
         preview: dict[str, Any] | None,
         status: int,
     ) -> Response:
-        data = _compose_data(platform, tenant, values, problems=problems, preview=preview)
         response = gate.page(
-            request, tenant, "console/warning_new.html", data, form_csrf=values.get("csrf", "")
+            request,
+            tenant,
+            "console/warning_new.html",
+            lambda: _compose_data(platform, tenant, values, problems=problems, preview=preview),
+            form_csrf=values.get("csrf", ""),
         )
         response.status_code = status
         return response
@@ -116,8 +125,12 @@ def build_warning_console_router(context: ModuleContext) -> APIRouter:
     def detail(
         identifier: str, request: Request, tenant: TenantDep, platform: PlatformDep
     ) -> Response:
-        data = _detail_data(platform, tenant, identifier)
-        return gate.page(request, tenant, "console/warning_detail.html", data)
+        return gate.page(
+            request,
+            tenant,
+            "console/warning_detail.html",
+            lambda: _detail_data(platform, tenant, identifier),
+        )
 
     @router.get("/{identifier}/delivery", response_class=HTMLResponse)
     def delivery(
@@ -134,32 +147,26 @@ def build_warning_console_router(context: ModuleContext) -> APIRouter:
     ) -> Response:
         form = await request.form()
         who = gate.form_staff(request, tenant, str(form.get("csrf", "")))
-        if action not in ACTIONS:
-            return Response(status_code=404)
         from stadtkern.warning import alerts
 
+        if action not in alerts.ACTIONS:
+            return Response(status_code=404)
+
         now = datetime.now(UTC)
+        reason = str(form.get("reason", ""))[:500]
         try:
             with platform.database.write() as session:
-                if action == "approve":
-                    alerts.approve(session, tenant, identifier, who, env(), now)
-                elif action == "reject":
-                    reason = str(form.get("reason", ""))[:500]
-                    alerts.reject(session, tenant, identifier, who, reason, now)
-                elif action == "cancel":
-                    alerts.cancel(session, tenant, identifier, who, env(), now)
-                else:
-                    alerts.all_clear(session, tenant, identifier, who, env(), now)
+                alerts.act(session, tenant, identifier, action, who, env(), now, reason=reason)
         except StadtkernError as error:
-            data = {**_detail_data(platform, tenant, identifier), "problem": error.detail}
+            problem, status = error.detail, error.status
             response = gate.page(
                 request,
                 tenant,
                 "console/warning_detail.html",
-                data,
+                lambda: {**_detail_data(platform, tenant, identifier), "problem": problem},
                 form_csrf=str(form.get("csrf", "")),
             )
-            response.status_code = error.status
+            response.status_code = status
             return response
         return RedirectResponse(f"/{tenant.slug}/console/warnings/{identifier}", status_code=303)
 

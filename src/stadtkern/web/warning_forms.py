@@ -9,7 +9,6 @@ from starlette.datastructures import FormData
 
 from stadtkern.warning.alert_input import AlertInput
 
-ACTIONS = frozenset({"approve", "reject", "cancel", "all-clear"})
 SIGNALS = ("warning", "test_tone", "none")
 TEXT_LIMIT = 2000
 
