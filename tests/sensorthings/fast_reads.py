@@ -11,6 +11,8 @@ page sizes) on the same database and tenant.
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -182,7 +184,8 @@ class Town:
             may_write=False,
         )
         assert answer.status == 200
-        body: Json = answer.body
+        # JSON the database wrote arrives encoded (`Datastreams/$latest` on PostgreSQL)
+        body: Json = json.loads(answer.body) if isinstance(answer.body, bytes) else answer.body
         return body
 
     def failure(self, path: str, query: Query, **settings: Any) -> str:

@@ -10,6 +10,13 @@ from fastapi.testclient import TestClient
 
 from stadtkern.db import Database
 from tests.conftest import TenantFixture
+from tests.sensorthings.conformance.test_batch import (
+    BATCH,
+    PartResponse,
+    http_part,
+    multipart_body,
+    parse_multipart,
+)
 from tests.sensorthings.fast_reads import HOST, Town, fill_latest
 
 MORNING = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -139,3 +146,81 @@ def test_the_writer_keeps_the_latest_table(town: Town) -> None:
     assert town.latest_rows() == town.newest()
     body = town.json("Datastreams/$latest", [("$top", "1")])
     assert body["value"][0]["Observation"]["result"] == 30.0
+
+
+def test_every_kind_of_result_and_time_reads_as_written(town: Town) -> None:
+    """PostgreSQL writes the entries in SQL, SQLite in Python: both say the same."""
+    results: list[object] = [
+        0.1 + 0.2,  # needs 17 digits
+        -3.0e-7,
+        112,
+        2**60 + 1,  # beyond a double: kept exactly
+        "gedimmt",
+        False,
+        {"on": True, "level": [1, 2]},
+        None,
+    ]
+    times = [
+        MORNING.replace(microsecond=123000),  # milliseconds
+        MORNING.replace(microsecond=123456),  # microseconds
+        MORNING,
+    ]
+    expected_times = [
+        "2026-11-30T08:00:00.123Z",
+        "2026-11-30T08:00:00.123456Z",
+        "2026-11-30T08:00:00Z",
+    ]
+    streams = []
+    for index, result in enumerate(results):
+        _, (stream,) = town.stream(f"Probe {index}", kind="probe", at=KUSEL)
+        town.observe(stream, [(times[index % len(times)], result)])
+        streams.append(stream)
+    body = town.json("Datastreams/$latest", [("kind", "probe")])
+    entries = {entry["Datastream"]["@iot.id"]: entry for entry in body["value"]}
+    for index, (stream, result) in enumerate(zip(streams, results, strict=True)):
+        observation = entries[stream]["Observation"]
+        assert observation["result"] == result
+        assert type(observation["result"]) is type(result) or isinstance(result, float)
+        assert observation["phenomenonTime"] == expected_times[index % len(times)]
+        assert observation["resultTime"] is None
+
+
+def test_an_interval_and_a_result_time_read_as_written(town: Town) -> None:
+    _, (stream,) = town.stream("Counter", kind="counter", at=KUSEL)
+    created = town.post(
+        "Observations",
+        {
+            "Datastream": {"@iot.id": stream},
+            "phenomenonTime": "2026-11-30T08:00:00Z/2026-11-30T08:15:00.5Z",
+            "resultTime": "2026-11-30T08:15:01.000001Z",
+            "result": 42,
+        },
+    )
+    assert created.status_code == 201, created.text
+    (entry,) = town.json("Datastreams/$latest", [("kind", "counter")])["value"]
+    assert entry["Observation"]["phenomenonTime"] == (
+        "2026-11-30T08:00:00Z/2026-11-30T08:15:00.500Z"
+    )
+    assert entry["Observation"]["resultTime"] == "2026-11-30T08:15:01.000001Z"
+
+
+def test_latest_values_inside_a_batch(town: Town) -> None:
+    """The JSON the database wrote is embedded as JSON in both batch formats."""
+    direct = town.json("Datastreams/$latest")
+    answer = town.post(
+        "$batch", {"requests": [{"id": "m", "method": "get", "url": "Datastreams/$latest"}]}
+    )
+    assert answer.status_code == 200, answer.text
+    (item,) = answer.json()["responses"]
+    assert item["status"] == 200
+    assert item["body"] == direct
+    parts = multipart_body([http_part("GET", "Datastreams/$latest")])
+    answer = town.client.post(
+        f"{town.base}/$batch",
+        content=parts,
+        headers={**town.tenant.headers, "Content-Type": f"multipart/mixed;boundary={BATCH}"},
+    )
+    assert answer.status_code == 200, answer.text
+    (part,) = parse_multipart(answer.headers["content-type"], answer.text)
+    assert isinstance(part, PartResponse)
+    assert part.json() == direct

@@ -9,6 +9,7 @@ earlier one created by its id: `$1/Datastreams` in the URL, `{"@iot.id": "$1"}` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -184,6 +185,8 @@ def _json_answer(part: BatchPart, answer: StaResponse) -> dict[str, Any]:
     item: dict[str, Any] = {"id": part.id, "status": answer.status}
     if answer.headers:
         item["headers"] = {name.lower(): value for name, value in answer.headers.items()}
-    if answer.body is not None:
+    if isinstance(answer.body, bytes):  # JSON the database wrote (`Datastreams/$latest`)
+        item["body"] = json.loads(answer.body)
+    elif answer.body is not None:
         item["body"] = answer.body
     return item

@@ -149,10 +149,19 @@ def _http_part(part: BatchPart, answer: StaResponse, *, content_id: bool = True)
     lines = [f"HTTP/1.1 {answer.status} {reason}"]
     payload = b""
     if answer.body is not None:
-        payload = json.dumps(answer.body, ensure_ascii=False).encode()
+        payload = _payload(answer.body)
         lines.append(f"Content-Type: {answer.media_type}")
     lines += [f"{name}: {value}" for name, value in answer.headers.items()]
     head = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
     if content_id:
         head += f"Content-ID: {part.name}\r\n"
     return (head + "\r\n" + "\r\n".join(lines) + "\r\n\r\n").encode() + payload + b"\r\n"
+
+
+def _payload(body: object) -> bytes:
+    """A response body as sent: text as it is (CSV, JSON the database wrote), else JSON."""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode()
+    return json.dumps(body, ensure_ascii=False).encode()
