@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stadtkern.db import Database
+from stadtkern.sensorthings.times import epoch_instant, format_instant
 from tests.conftest import TenantFixture
 from tests.sensorthings.fast_reads import Town
 
@@ -192,3 +195,10 @@ def test_only_on_a_datastreams_observations_and_only_read(
     assert "can only be read" in posted.json()["detail"]
     other = Town.make(client, make_tenant, database)
     assert "no Datastream" in other.problem(PATH.format(stream), [("interval", "PT1H")], 404)
+
+
+# From the year 1000 on: strftime writes earlier years without their leading zeros.
+@given(st.integers(min_value=-30_610_224_000, max_value=253_402_300_799))
+def test_epoch_instant_writes_what_format_instant_writes(seconds: int) -> None:
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
+    assert epoch_instant(seconds) == format_instant(moment)

@@ -7,11 +7,13 @@ as neither backend stores them.
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from stadtkern.errors import BadRequest
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _INSTANT = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})"
     r"(?::([0-9]{2})(?:\.([0-9]+))?)?"
@@ -84,6 +86,18 @@ def format_instant(moment: datetime) -> str:
         fraction = f"{moment.microsecond:06d}"
         text += "." + (fraction[:3] if fraction.endswith("000") else fraction)
     return text + "Z"
+
+
+def epoch_instant(seconds: int) -> str:
+    """`format_instant` of a whole Unix second, without a datetime (thousands per answer)."""
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    return f"{_day(days)}T{hours:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(days: int) -> str:
+    return date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
 
 
 def format_time(start: datetime | None, end: datetime | None) -> str | None:
