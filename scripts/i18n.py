@@ -3,6 +3,7 @@
 
     python3 scripts/i18n.py            # extract from the templates, merge into every .po, compile
     python3 scripts/i18n.py --check    # exit 1 if a catalogue lacks a message or a .mo is stale
+    python3 scripts/i18n.py de:new.po ...  # also fill untranslated messages from new.po
 
 Message ids are English (the templates' text); `locale/<lang>/LC_MESSAGES/messages.po`
 holds a language's translations, edited by hand; the compiled `.mo` is committed beside it.
@@ -45,6 +46,18 @@ def merged(language: str, template: Catalog) -> Catalog:
     return catalog
 
 
+def take(catalog: Catalog, sources: list[Path]) -> None:
+    """Fill the catalogue's untranslated messages from other catalogues of its language
+    (translations written beside the work, e.g. by several people at once)."""
+    for source in sources:
+        with source.open("rb") as file:
+            offered = read_po(file, locale=catalog.locale)
+        for message in offered:
+            mine = catalog.get(message.id, message.context) if message.id else None
+            if mine is not None and not mine.string and message.string:
+                mine.string = message.string
+
+
 def compiled(catalog: Catalog) -> bytes:
     """The .mo bytes of a catalogue."""
     buffer = io.BytesIO()
@@ -59,12 +72,19 @@ def translated(catalog: Catalog) -> dict[object, object]:
 
 def main() -> int:
     """Update or check every catalogue."""
-    check = "--check" in sys.argv[1:]
+    arguments = sys.argv[1:]
+    check = "--check" in arguments
+    sources: dict[str, list[Path]] = {}
+    for argument in arguments:
+        language, colon, path = argument.partition(":")
+        if colon and language in LANGUAGES:
+            sources.setdefault(language, []).append(Path(path))
     template = extracted()
     problems = []
     for language in LANGUAGES:
         directory = LOCALE / language / "LC_MESSAGES"
         catalog = merged(language, template)
+        take(catalog, sources.get(language, []))
         missing = [m.id for m in catalog if m.id and not m.string]
         if check:
             if missing:
