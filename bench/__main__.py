@@ -12,6 +12,7 @@ from bench.common import DEFAULT_OUT_DIR, Options, Result
 
 BENCHMARKS = (
     "ingest-http", "ingest-post", "ingest-mqtt", "query", "warning", "demo", "console-map",
+    "open311",
 )  # fmt: skip
 # per benchmark: duration, connections per worker, workers, rows per request, Datastreams
 DEFAULTS: dict[str, tuple[float, int, int, int, int]] = {
@@ -25,6 +26,8 @@ DEFAULTS: dict[str, tuple[float, int, int, int, int]] = {
     "demo": (30.0, 1, 1, 1, 0),
     # console-map: --scale is the number of Things, --repeat the page loads timed
     "console-map": (0.0, 1, 1, 1, 0),
+    # open311: --scale is the number of reports (default 100,000), --repeat the requests timed
+    "open311": (0.0, 1, 1, 1, 0),
 }
 
 
@@ -133,6 +136,10 @@ def runner(name: str) -> Callable[[Options], Result]:
         from bench import console_map
 
         return console_map.run
+    if name == "open311":
+        from bench import open311
+
+        return open311.run
     from bench import query
 
     return query.run

@@ -55,6 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in platform.modules:
         for router in module.routers(platform.contexts[module.name]):
             app.include_router(router, dependencies=_module_guard(module.name, router))
-    app.add_middleware(BodyLimit, limit=platform.settings.max_body_bytes)
+    allowances = [
+        allowance
+        for module in platform.modules
+        for allowance in module.body_allowances(platform.contexts[module.name])
+    ]
+    app.add_middleware(BodyLimit, limit=platform.settings.max_body_bytes, allowances=allowances)
     app.add_middleware(RequestContext, registry=platform.registry)
     return app

@@ -128,6 +128,45 @@ def _make_warning_day(client: TestClient, owner: TenantFixture) -> str:
     return str(response.json()["id"])
 
 
+def _make_category(client: TestClient, owner: TenantFixture) -> str:
+    code = f"probe-{secrets.token_hex(3)}"
+    response = client.post(
+        f"/{owner.slug}/maengelmelder/categories",
+        json={"code": code, "name": "Probe"},
+        headers=_token(client, owner, ["defect_admin"]),
+    )
+    assert response.status_code == 201, response.text
+    return code
+
+
+def _post_report(client: TestClient, owner: TenantFixture) -> dict[str, str]:
+    """A Mängelmelder report with a photo in the victim town: its id, token and photo key."""
+    import io
+
+    from PIL import Image
+
+    photo = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(photo, format="PNG")
+    app_key = _token(client, owner, ["open311_client"])["Authorization"].removeprefix("Bearer ")
+    response = client.post(
+        f"/{owner.slug}/open311/v2/requests.json",
+        data={"api_key": app_key, "service_code": _make_category(client, owner),
+              "address_string": "Probe 1"},
+        files={"media": ("p.png", photo.getvalue(), "image/png")},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    created = response.json()[0]
+    report_id = created["service_request_id"]
+    media_url = client.get(f"/{owner.slug}/open311/v2/requests/{report_id}.json").json()[0][
+        "media_url"
+    ]
+    return {
+        "id": report_id,
+        "token": created["token"],
+        "media": media_url.rsplit("/", 1)[1].removesuffix(".jpg"),
+    }
+
+
 # Path parameter -> how to create an object of that kind in the victim tenant.
 FACTORIES: dict[str, Callable[[TestClient, TenantFixture], str]] = {
     "principal_id": _make_principal,
@@ -137,6 +176,13 @@ FACTORIES: dict[str, Callable[[TestClient, TenantFixture], str]] = {
     "code": _make_lantern,
     "key": _make_zone,
     "day_id": _make_warning_day,
+    # the Mängelmelder: Open311 and staff routes
+    "service_code": _make_category,
+    "category_code": _make_category,
+    "service_request_id": lambda client, owner: _post_report(client, owner)["id"],
+    "report_id": lambda client, owner: _post_report(client, owner)["id"],
+    "token": lambda client, owner: _post_report(client, owner)["token"],
+    "media_key": lambda client, owner: _post_report(client, owner)["media"],
 }
 # Request bodies that pass validation, so that the object lookup is what answers.
 SQUARE = {
@@ -146,6 +192,10 @@ SQUARE = {
 SAMPLE_BODIES: dict[tuple[str, str], object] = {
     ("PATCH", "/{tenant}/admin/principals/{principal_id}"): {"disabled": False},
     ("PUT", "/{tenant}/warning/zones/{key}"): {"name": "x", "kind": "drawn", "geometry": SQUARE},
+    ("PUT", "/{tenant}/maengelmelder/categories/{category_code}"): {"name": "x"},
+    ("POST", "/{tenant}/maengelmelder/reports/{report_id}/updates"): {"note": "x"},
+    ("POST", "/{tenant}/maengelmelder/reports/{report_id}/assignment"): {"assignee": "x"},
+    ("POST", "/{tenant}/maengelmelder/reports/{report_id}/merge"): {"into": 1},
 }
 
 

@@ -19,6 +19,7 @@ SYSTEM_TABLES = {"spatial_ref_sys", "alembic_version"}
 MODEL_MODULES = (
     "stadtkern.sensorthings.models",
     "stadtkern.warning.models",
+    "stadtkern.maengelmelder.models",
     "stadtkern_example.models",
 )
 

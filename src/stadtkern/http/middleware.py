@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stadtkern.http.problems import PROBLEM_JSON, TYPE_BASE
+
+if TYPE_CHECKING:
+    from stadtkern.modules.contract import BodyAllowance
 
 log = logging.getLogger("stadtkern.access")
 
@@ -45,14 +50,29 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
 class BodyLimit:
     """Refuses bodies over `limit` bytes with 413, by Content-Length or while streaming."""
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limit: int, allowances: Sequence[BodyAllowance] = ()
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.allowances = [
+            (allowance.method.upper(), re.compile(allowance.path), allowance.limit)
+            for allowance in allowances
+        ]
+
+    def limit_of(self, scope: Scope) -> int:
+        """The platform's limit, or the larger one a module allows for this route."""
+        method, path = scope.get("method", ""), scope.get("path", "")
+        for allowed_method, pattern, limit in self.allowances:
+            if method == allowed_method and pattern.fullmatch(path):
+                return max(limit, self.limit)
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_of(scope)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -60,8 +80,8 @@ class BodyLimit:
                 except ValueError:
                     await _send_problem(send, 400, "Bad request", "invalid Content-Length")
                     return
-                if declared > self.limit:
-                    await _send_problem(send, 413, "Request body too large", self._detail())
+                if declared > limit:
+                    await _send_problem(send, 413, "Request body too large", _detail(limit))
                     return
         received = 0
         started = False
@@ -71,7 +91,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -85,10 +105,11 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _send_problem(send, 413, "Request body too large", self._detail())
+                await _send_problem(send, 413, "Request body too large", _detail(limit))
 
-    def _detail(self) -> str:
-        return f"the request body exceeds {self.limit} bytes"
+
+def _detail(limit: int) -> str:
+    return f"the request body exceeds {limit} bytes"
 
 
 class RequestContext:

@@ -53,6 +53,16 @@ class TopicHandler:
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
 
 
+@dataclass(frozen=True)
+class BodyAllowance:
+    """A route that takes a larger body than the platform's `max_body_bytes` (an upload):
+    `path` is a regular expression matched against the whole request path."""
+
+    method: str
+    path: str
+    limit: int
+
+
 @dataclass
 class ModuleContext:
     """What a module receives when the platform starts it."""
@@ -83,6 +93,10 @@ class StadtkernModule(Protocol):
 
     def background_tasks(self, context: ModuleContext) -> Sequence[BackgroundTask]:
         """Coroutines run for the lifetime of the platform and cancelled on shutdown."""
+        ...
+
+    def body_allowances(self, context: ModuleContext) -> Sequence[BodyAllowance]:
+        """Routes whose bodies may exceed the platform's limit (uploads), and by how much."""
         ...
 
     def copy_configuration(self, session: Session, source: TenantRef, target: TenantRef) -> None:
@@ -118,6 +132,10 @@ class BaseModule:
 
     def background_tasks(self, context: ModuleContext) -> Sequence[BackgroundTask]:
         """No background tasks."""
+        return ()
+
+    def body_allowances(self, context: ModuleContext) -> Sequence[BodyAllowance]:
+        """No uploads beyond the platform's body limit."""
         return ()
 
     def copy_configuration(self, session: Session, source: TenantRef, target: TenantRef) -> None:
