@@ -95,7 +95,9 @@ def main() -> int:
                 problems.append(f"{language}: messages.mo is stale (run scripts/i18n.py)")
             continue
         with (directory / "messages.po").open("wb") as file:
-            write_po(file, catalog, width=100, omit_header=False, sort_output=True)
+            write_po(
+                file, catalog, width=100, omit_header=False, sort_output=True, ignore_obsolete=True
+            )
         (directory / "messages.mo").write_bytes(compiled(catalog))
         if missing:
             problems.append(f"{language}: untranslated: {missing}")

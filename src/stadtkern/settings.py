@@ -74,6 +74,16 @@ class OidcSettings(BaseModel):
     )
     algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
     leeway_seconds: int = Field(default=30, ge=0, le=300)
+    client_id: str = Field(
+        default="", description="Client id of the console's browser login (none: no button)"
+    )
+    client_secret: SecretStr | None = Field(
+        default=None, description="Secret of a confidential client (none: a public client)"
+    )
+    provider_name: str = Field(
+        default="OpenID Connect", max_length=60, description="Shown as 'Log in with <name>'"
+    )
+    scope: str = Field(default="openid profile", description="Scopes the browser login asks for")
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> OidcSettings:
@@ -81,6 +91,10 @@ class OidcSettings(BaseModel):
             self.issuer and self.audience and (self.jwks_url or self.jwks_file)
         ):
             raise ValueError("OIDC needs issuer, audience and jwks_url or jwks_file when enabled")
+        if self.client_id and not self.enabled:
+            raise ValueError("the OIDC browser login (client_id) needs OIDC enabled")
+        if self.client_id and "openid" not in self.scope.split():
+            raise ValueError("the OIDC scope must contain 'openid'")
         return self
 
 

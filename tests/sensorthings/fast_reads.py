@@ -12,7 +12,6 @@ page sizes) on the same database and tenant.
 from __future__ import annotations
 
 import json
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime

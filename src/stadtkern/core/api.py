@@ -104,16 +104,7 @@ def logout(
 @router.get("/admin/roles", summary="The tenant's role catalogue")
 def list_roles(platform: PlatformDep, tenant: TenantDep, _admin: AdminDep) -> list[RolePublic]:
     """Core roles plus the roles of the tenant's switched-on modules."""
-    specs = {
-        spec.name: (module.name, spec.description)
-        for module in platform.installed
-        if tenant.has_module(module.name)
-        for spec in module.roles
-    }
-    return [
-        RolePublic(name=name, module=module, description=description)
-        for name, (module, description) in sorted(specs.items())
-    ]
+    return principals.describe_roles(platform.installed, tenant)
 
 
 @router.get("/admin/principals", summary="List principals")
@@ -207,15 +198,10 @@ def create_key(
 ) -> ApiKeyCreated:
     """The token in the answer is shown this once and stored only as a hash."""
     with platform.database.write() as session:
-        principal = principals.get_principal(
-            session=session, tenant=tenant, principal_id=body.principal_id
-        )
-        issued = keys.issue_key(
+        issued = keys.issue_tenant_key(
             session=session,
-            principal=principal,
             tenant=tenant,
-            label=body.label,
-            expires_at=body.expires_at,
+            key_create=body,
             actor=admin.actor,
             pepper=platform.settings.token_pepper,
         )

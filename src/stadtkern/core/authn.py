@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from stadtkern.core import keys, principals, sessions
 from stadtkern.core.models import ApiKey, Principal
-from stadtkern.core.oidc import OidcError, OidcVerifier
+from stadtkern.core.oidc import OidcClaims, OidcError, OidcVerifier
 from stadtkern.core.ratelimit import FailureLimiter
 from stadtkern.core.refs import Identity, TenantRef
 from stadtkern.core.roles import ADMIN, PLATFORM_ADMIN, effective_roles
@@ -108,18 +109,7 @@ class Authenticator:
             claims = self.oidc.verify(token)
         except OidcError as exc:
             raise Unauthenticated(f"the OIDC token was refused: {exc}") from exc
-        granted = claims.tenant_roles.get(tenant.slug, frozenset()) if tenant else frozenset()
-        roles = set(granted)
-        if claims.platform_admin:
-            roles |= {PLATFORM_ADMIN, ADMIN}
-        return Identity(
-            actor=f"oidc:{claims.subject}",
-            principal_id=None,
-            tenant_id=tenant.id if tenant and (granted or claims.platform_admin) else None,
-            roles=effective_roles(roles),
-            via="oidc",
-            platform_admin=claims.platform_admin,
-        )
+        return oidc_identity(claims, tenant)
 
     def _session(self, credentials: Credentials, tenant: TenantRef | None) -> Identity:
         token = credentials.session_cookie or ""
@@ -138,6 +128,28 @@ class Authenticator:
             if browser_session.roles is not None:
                 identity = replace(identity, roles=effective_roles(set(browser_session.roles)))
             return identity
+
+
+def oidc_identity(
+    claims: OidcClaims, tenant: TenantRef | None, known: Collection[str] | None = None
+) -> Identity:
+    """The identity of a verified OIDC token in a tenant (bearer tokens and browser logins).
+
+    Roles come from the token's `tenant:role` values for this tenant; `known` (the tenant's
+    role catalogue) drops roles the tenant does not have.
+    """
+    granted = claims.tenant_roles.get(tenant.slug, frozenset()) if tenant else frozenset()
+    roles = set(granted) if known is None else set(granted) & set(known)
+    if claims.platform_admin:
+        roles |= {PLATFORM_ADMIN, ADMIN}
+    return Identity(
+        actor=f"oidc:{claims.subject}",
+        principal_id=None,
+        tenant_id=tenant.id if tenant and (roles or claims.platform_admin) else None,
+        roles=effective_roles(roles),
+        via="oidc",
+        platform_admin=claims.platform_admin,
+    )
 
 
 def _principal_identity(

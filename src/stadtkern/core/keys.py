@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stadtkern.core import audit
+from stadtkern.core import audit, principals
 from stadtkern.core.models import ApiKey, Principal
 from stadtkern.core.refs import TenantRef
-from stadtkern.core.schemas import ApiKeyPublic
+from stadtkern.core.schemas import ApiKeyCreate, ApiKeyPublic
 from stadtkern.db.base import utcnow
 from stadtkern.errors import InvalidInput, NotFound
 
@@ -111,6 +111,24 @@ def issue_key(
         payload={"principal": principal.id, "expires_at": expires_at and expires_at.isoformat()},
     )
     return IssuedKey(key=key, token=token)
+
+
+def issue_tenant_key(
+    *, session: Session, tenant: TenantRef, key_create: ApiKeyCreate, actor: str, pepper: bytes
+) -> IssuedKey:
+    """A key for a principal of this tenant (another tenant's principal does not exist here)."""
+    principal = principals.get_principal(
+        session=session, tenant=tenant, principal_id=key_create.principal_id
+    )
+    return issue_key(
+        session=session,
+        principal=principal,
+        tenant=tenant,
+        label=key_create.label,
+        expires_at=key_create.expires_at,
+        actor=actor,
+        pepper=pepper,
+    )
 
 
 def verify_token(session: Session, token: str, pepper: bytes) -> tuple[ApiKey, Principal] | None:

@@ -9,8 +9,9 @@ from fastapi import Response
 from sqlalchemy.orm import Session
 
 from stadtkern.core import audit, principals, sessions
-from stadtkern.core.authn import Credentials
+from stadtkern.core.authn import Credentials, oidc_identity
 from stadtkern.core.models import Principal
+from stadtkern.core.oidc import OidcClaims
 from stadtkern.core.refs import Identity, TenantRef
 from stadtkern.errors import Unauthenticated
 
@@ -34,17 +35,49 @@ def log_in(platform: Platform, tenant: TenantRef, client: str, token: str) -> Lo
             platform.authenticator.limiter.fail(client)
             raise Unauthenticated("these credentials do not belong to this tenant")
     except Unauthenticated:
-        with platform.database.write() as session:
-            audit.record(
-                session,
-                actor=f"client:{client}",
-                action="login.failure",
-                target="session",
-                tenant_slug=tenant.slug,
-            )
+        _record_failure(platform, tenant, client)
         raise
+    return _open(platform, tenant, identity)
+
+
+def log_in_oidc(platform: Platform, tenant: TenantRef, client: str, claims: OidcClaims) -> LoggedIn:
+    """Open a session for a person the identity provider vouched for (browser login).
+
+    Only roles of the tenant's catalogue count; a person with none of them in this tenant
+    (and no platform administrator) is refused like a wrong key.
+    """
+    identity = oidc_identity(claims, tenant, principals.role_catalogue(platform.installed, tenant))
+    try:
+        if not identity.platform_admin and identity.tenant_id != tenant.id:
+            raise Unauthenticated("the identity provider grants you no role in this town")
+        return _open(platform, tenant, identity)
+    except Unauthenticated:
+        refuse_login(platform, tenant, client)
+        raise
+
+
+def refuse_login(platform: Platform, tenant: TenantRef, client: str) -> None:
+    """Count and audit a failed login (the same throttle as wrong keys)."""
+    platform.authenticator.limiter.fail(client)
+    _record_failure(platform, tenant, client)
+
+
+def _record_failure(platform: Platform, tenant: TenantRef, client: str) -> None:
+    with platform.database.write() as session:
+        audit.record(
+            session,
+            actor=f"client:{client}",
+            action="login.failure",
+            target="session",
+            tenant_slug=tenant.slug,
+        )
+
+
+def _open(platform: Platform, tenant: TenantRef, identity: Identity) -> LoggedIn:
     with platform.database.write() as session:
         principal = _login_principal(session, identity, tenant)
+        if principal.disabled:  # an administrator locked this person out of the town
+            raise Unauthenticated("your account is disabled in this town")
         opened = sessions.open_session(
             session=session,
             tenant=tenant,

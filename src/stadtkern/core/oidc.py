@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import http.client
 import json
 import logging
@@ -336,6 +337,33 @@ class OidcVerifier:
 
     def verify(self, token: str) -> OidcClaims:
         """The claims of a valid token; OidcError with a client-safe reason otherwise."""
+        payload = self._decode(token, self._settings.audience)
+        # Keycloak marks its ID tokens "ID"; they carry our audience but are no access grant.
+        if payload.get("typ", "Bearer") != "Bearer":
+            raise OidcError("not an access token")
+        return _claims(payload, self._settings.roles_claim)
+
+    def verify_id_token(self, token: str, *, client_id: str, nonce: str) -> OidcClaims:
+        """The claims of an ID token from the browser login: for our client, with our nonce.
+
+        The same keys, issuer and expiry checks as bearer tokens; the audience is the client
+        and the nonce binds the token to the login the browser started (no replay).
+        """
+        payload = self._decode(token, client_id)
+        if payload.get("typ", "ID") != "ID":
+            raise OidcError("not an ID token")
+        audiences = payload["aud"] if isinstance(payload["aud"], list) else [payload["aud"]]
+        # With several audiences the token must name us as the party it was issued to.
+        if len(audiences) > 1 and payload.get("azp") != client_id:
+            raise OidcError("wrong authorised party")
+        presented = payload.get("nonce")
+        if not isinstance(presented, str) or not hmac.compare_digest(
+            presented.encode(), nonce.encode()
+        ):
+            raise OidcError("wrong nonce")
+        return _claims(payload, self._settings.roles_claim)
+
+    def _decode(self, token: str, audience: str) -> dict[str, Any]:
         if not token or len(token) > MAX_TOKEN_CHARS:
             raise OidcError("malformed token")
         try:
@@ -349,11 +377,11 @@ class OidcVerifier:
         if key is None:
             raise OidcError("unknown signing key")
         try:
-            payload = jwt.decode(
+            payload: dict[str, Any] = jwt.decode(
                 token,
                 key=key,
                 algorithms=[alg],
-                audience=self._settings.audience,
+                audience=audience,
                 issuer=self._settings.issuer,
                 leeway=self._settings.leeway_seconds,
                 options={"require": list(REQUIRED_CLAIMS)},
@@ -362,7 +390,4 @@ class OidcVerifier:
             raise OidcError(_refusal(exc)) from None
         if not payload["sub"]:
             raise OidcError("missing claim: sub")
-        # Keycloak marks its ID tokens "ID"; they carry our audience but are no access grant.
-        if payload.get("typ", "Bearer") != "Bearer":
-            raise OidcError("not an access token")
-        return _claims(payload, self._settings.roles_claim)
+        return payload

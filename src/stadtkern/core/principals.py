@@ -11,7 +11,7 @@ from stadtkern.core import audit
 from stadtkern.core.models import Principal, RoleGrant
 from stadtkern.core.refs import TenantRef
 from stadtkern.core.roles import PLATFORM_ADMIN
-from stadtkern.core.schemas import PrincipalCreate, PrincipalPublic, PrincipalUpdate
+from stadtkern.core.schemas import PrincipalCreate, PrincipalPublic, PrincipalUpdate, RolePublic
 from stadtkern.errors import Conflict, InvalidInput, NotFound
 from stadtkern.modules import StadtkernModule
 
@@ -24,6 +24,34 @@ def role_catalogue(modules: Iterable[StadtkernModule], tenant: TenantRef) -> dic
             for spec in module.roles:
                 catalogue[spec.name] = module.name
     return catalogue
+
+
+def describe_roles(modules: Iterable[StadtkernModule], tenant: TenantRef) -> list[RolePublic]:
+    """The tenant's role catalogue with each role's module and description, by name."""
+    specs = {
+        spec.name: (module.name, spec.description)
+        for module in modules
+        if tenant.has_module(module.name)
+        for spec in module.roles
+    }
+    return [
+        RolePublic(name=name, module=module, description=description)
+        for name, (module, description) in sorted(specs.items())
+    ]
+
+
+def role_holders(*, session: Session, tenant: TenantRef) -> dict[str, list[str]]:
+    """Who holds each role in the tenant (granted directly; names in order)."""
+    rows = session.execute(
+        select(RoleGrant.role, Principal.name)
+        .join(Principal, Principal.id == RoleGrant.principal_id)
+        .where(Principal.tenant_id == tenant.id)
+        .order_by(RoleGrant.role, Principal.name)
+    )
+    holders: dict[str, list[str]] = {}
+    for role, name in rows:
+        holders.setdefault(role, []).append(name)
+    return holders
 
 
 def _check_roles(roles: Sequence[str], catalogue: dict[str, str]) -> list[str]:

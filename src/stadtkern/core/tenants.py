@@ -56,11 +56,16 @@ def _boundary(data: dict[str, Any] | None) -> BaseGeometry | None:
 
 
 def _modules(requested: Sequence[str], installed: Sequence[StadtkernModule]) -> list[str]:
-    known = {module.name for module in installed}
-    unknown = sorted(set(requested) - known)
+    by_name = {module.name: module for module in installed}
+    unknown = sorted(set(requested) - set(by_name))
     if unknown:
-        raise InvalidInput(f"unknown modules: {', '.join(unknown)}", known=sorted(known))
-    return sorted(set(requested) - {"core"})
+        raise InvalidInput(f"unknown modules: {', '.join(unknown)}", known=sorted(by_name))
+    chosen = set(requested) | {"core"}
+    for name in sorted(chosen & set(by_name)):
+        missing = sorted(set(by_name[name].depends_on) - chosen)
+        if missing:
+            raise InvalidInput(f"module '{name}' needs {', '.join(missing)} switched on too")
+    return sorted(chosen - {"core"})
 
 
 def _module_settings(
@@ -220,6 +225,37 @@ def update_tenant(
     payload = {key: value for key, value in changes.items() if key != "boundary"}
     _audit(session, tenant, actor, "tenant.update", payload)
     return tenant
+
+
+def switch_module(
+    *,
+    session: Session,
+    slug: str,
+    module: str,
+    on: bool,
+    installed: Sequence[StadtkernModule],
+    actor: str,
+) -> Tenant:
+    """Switch one module on or off for a tenant, keeping every module's dependencies."""
+    tenant = get_tenant(session=session, slug=slug)
+    if module == "core":
+        raise InvalidInput("the core is always on")
+    if not on:
+        needing = sorted(
+            other.name
+            for other in installed
+            if other.name in tenant.modules and module in other.depends_on
+        )
+        if needing:
+            raise InvalidInput(f"{', '.join(needing)} needs {module}; switch that off first")
+    modules = set(tenant.modules) | {module} if on else set(tenant.modules) - {module}
+    return update_tenant(
+        session=session,
+        slug=slug,
+        tenant_update=TenantUpdate(modules=sorted(modules)),
+        installed=installed,
+        actor=actor,
+    )
 
 
 def set_disabled(*, session: Session, slug: str, disabled: bool, actor: str) -> Tenant:

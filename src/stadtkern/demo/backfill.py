@@ -8,6 +8,7 @@ further back than the history asked for.
 
 from __future__ import annotations
 
+import queue
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -132,12 +133,18 @@ def backfill(
     began = datetime.now(UTC)
     since = until - history
     estimate = _estimate(fleet, deployed, since, until, step)
-    connections = [connect() for _ in range(CONNECTIONS)]
+    # A connection serves one request at a time: each send borrows a free one.
+    connections: queue.SimpleQueue[Platform] = queue.SimpleQueue()
+    for _ in range(CONNECTIONS):
+        connections.put(connect())
     written = 0
 
-    def send(numbered: tuple[int, list[dict[str, Any]]]) -> None:
-        number, body = numbered
-        answer = connections[number % CONNECTIONS].request("POST", "/v1.1/CreateObservations", body)
+    def send(body: list[dict[str, Any]]) -> None:
+        connection = connections.get()
+        try:
+            answer = connection.request("POST", "/v1.1/CreateObservations", body)
+        finally:
+            connections.put(connection)
         errors = [item for item in answer or [] if isinstance(item, str) and "error" in item]
         if errors:
             raise RuntimeError(f"CreateObservations refused rows: {errors[:3]}")
@@ -145,8 +152,8 @@ def backfill(
     try:
         with ThreadPoolExecutor(CONNECTIONS) as pool:
             pending = []
-            for number, (body, rows) in enumerate(_documents(fleet, deployed, since, until, step)):
-                pending.append((pool.submit(send, (number, body)), rows))
+            for body, rows in _documents(fleet, deployed, since, until, step):
+                pending.append((pool.submit(send, body), rows))
                 while len(pending) > CONNECTIONS * 2:
                     future, count = pending.pop(0)
                     future.result()
@@ -159,8 +166,8 @@ def backfill(
                 if progress:
                     progress(written, max(estimate, written))
     finally:
-        for connection in connections:
-            connection.close()
+        while not connections.empty():
+            connections.get().close()
     streams = sum(1 for d, s in fleet.streams() if deployed.datastream(d, s) is not None)
     seconds = (datetime.now(UTC) - began).total_seconds()
     return BackfillResult(observations=written, streams=streams, seconds=seconds)

@@ -28,19 +28,39 @@ class WebModule(BaseModule):
         """The portal's and the console's pages, and the static assets."""
         from stadtkern.web.assets import build_assets_router
         from stadtkern.web.console import build_console_router
+        from stadtkern.web.console_admin import build_admin_routers
+        from stadtkern.web.console_live import build_live_router
+        from stadtkern.web.console_oidc import build_oidc_router
         from stadtkern.web.console_streams import build_stream_router
         from stadtkern.web.portal import build_portal_router
+        from stadtkern.web.portal_streams import build_portal_stream_router
 
         routers = [
             build_portal_router(context),
+            build_portal_stream_router(context),
             build_console_router(context),
+            build_live_router(context),
+            build_oidc_router(context),
+            *build_admin_routers(context),
             build_stream_router(context),
         ]
         if "warning" in context.platform.contexts:
             from stadtkern.web.console_warning import build_warning_console_router
 
             routers.append(build_warning_console_router(context))
+        if "maengelmelder" in context.platform.contexts:
+            from stadtkern.web.console_reports import build_reports_console_routers
+            from stadtkern.web.portal_reports import build_portal_reports_router
+
+            routers.append(build_portal_reports_router(context))
+            routers += build_reports_console_routers(context)
         return [*routers, build_assets_router()]
+
+    async def on_stop(self, context: ModuleContext) -> None:
+        """End the console's live streams and their reads."""
+        from stadtkern.web.console_live import close_live_feed
+
+        await close_live_feed(context)
 
 
 module = WebModule()

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from stadtkern.core import login as login_service
@@ -22,11 +22,12 @@ from stadtkern.core.refs import TenantRef
 from stadtkern.errors import Unauthenticated
 from stadtkern.http.deps import PlatformDep, TenantDep, credentials_of
 from stadtkern.modules.contract import ModuleContext
-from stadtkern.web import console_data
+from stadtkern.web import console_data, console_overview, portal_data
 from stadtkern.web.console_gate import Gate, same_origin
+from stadtkern.web.console_oidc import login_choices
+from stadtkern.web.i18n import choose_language
 from stadtkern.web.rendering import render
 
-TABLE_LIMIT = 500
 GEOJSON = "application/geo+json"
 
 
@@ -36,8 +37,9 @@ def build_console_router(context: ModuleContext) -> APIRouter:
     gate = Gate(context.platform)
 
     @router.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request, tenant: TenantDep) -> Response:
+    def login_form(request: Request, tenant: TenantDep, platform: PlatformDep) -> Response:
         data = {"staff": None, "error": None, "next": _next(request, tenant)}
+        data.update(login_choices(platform))
         return render(request, tenant, "console/login.html", data)
 
     @router.post("/login", response_class=HTMLResponse)
@@ -60,6 +62,7 @@ def build_console_router(context: ModuleContext) -> APIRouter:
                     "staff": None,
                     "error": _message(request, tenant),
                     "next": _next(request, tenant),
+                    **login_choices(platform),
                 },
             )
             refused.status_code = 401
@@ -100,20 +103,17 @@ def build_console_router(context: ModuleContext) -> APIRouter:
         request: Request,
         tenant: TenantDep,
         platform: PlatformDep,
-        kind: str = "",
-        district: str = "",
+        kind: str = Query(default="", max_length=200),
+        district: str = Query(default="", max_length=200),
+        page: int = Query(default=1, ge=1, le=100_000),
     ) -> Response:
         def gather() -> dict[str, Any]:
-            every, devices = shown(platform, tenant, kind, district)
-            return {
-                "devices": devices,
-                "kinds": sorted({device.kind for device in every}),
-                "districts": sorted({device.district for device in every if device.district}),
-                "kind": kind,
-                "district": district,
-                "limit": TABLE_LIMIT,
-                "query": urlencode({"kind": kind, "district": district}),
-            }
+            with platform.database.read() as session:
+                every = console_data.devices(session, tenant.id)
+                town = portal_data.town_geojson(session, tenant)
+            language = choose_language(request, tenant.locale)
+            data = console_overview.overview(every, kind, district, page, language)
+            return {**data, "town": console_overview.embedded(town)}
 
         return gate.page(request, tenant, "console/overview.html", gather)
 

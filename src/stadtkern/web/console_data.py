@@ -36,6 +36,7 @@ class Value:
     unit: str
     at: datetime
     datastream_id: int
+    observation_id: int = 0
 
 
 @dataclass
@@ -66,6 +67,13 @@ class Device:
 
 def devices(session: Session, tenant_id: int) -> list[Device]:
     """Every Thing of the town with its latest values, by kind and name."""
+    found = things(session, tenant_id)
+    _attach_values(session, tenant_id, found)
+    return sorted(found.values(), key=lambda device: (device.kind, device.name))
+
+
+def things(session: Session, tenant_id: int) -> dict[int, Device]:
+    """Every Thing of the town by id, without values (what the filters choose from)."""
     thing = THING.table
     found: dict[int, Device] = {}
     for thing_id, name, properties, location in session.execute(
@@ -87,8 +95,7 @@ def devices(session: Session, tenant_id: int) -> list[Device]:
             lon=lon,
             lat=lat,
         )
-    _attach_values(session, tenant_id, found)
-    return sorted(found.values(), key=lambda device: (device.kind, device.name))
+    return found
 
 
 def _attach_values(session: Session, tenant_id: int, found: dict[int, Device]) -> None:
@@ -99,21 +106,23 @@ def _attach_values(session: Session, tenant_id: int, found: dict[int, Device]) -
             stream.c.id,
             stream.c.thing_id,
             stream.c.name,
-            stream.c.unit_of_measurement,
-            stream.c.properties,
+            # Two fields extracted by the database: decoding both JSON documents of every
+            # Datastream in Python was half of the overview's time on the server.
+            stream.c.unit_of_measurement["symbol"].as_string(),
+            stream.c.properties["periodSeconds"].as_string(),
             latest.c.result_type,
             latest.c.result_number,
             latest.c.result_boolean,
             latest.c.phenomenon_time_start,
+            latest.c.observation_id,
         )
         .select_from(latest)
         .join(stream, stream.c.id == latest.c.datastream_id)
         .where(latest.c.tenant_id == tenant_id)
         .order_by(stream.c.thing_id, stream.c.name)
     )
-    for stream_id, thing_id, name, unit, properties, kind, number, boolean, at in session.execute(
-        query
-    ):
+    for row in session.execute(query):
+        stream_id, thing_id, name, symbol, period, kind, number, boolean, at, observation = row
         device = found.get(int(thing_id))
         if device is None:
             continue
@@ -122,11 +131,12 @@ def _attach_values(session: Session, tenant_id: int, found: dict[int, Device]) -
             value = number
         elif kind == ResultType.BOOLEAN:
             value = boolean
-        symbol = unit.get("symbol", "") if isinstance(unit, dict) else ""
-        device.values.append(Value(str(name), value, str(symbol or ""), _aware(at), int(stream_id)))
-        period = properties.get("periodSeconds") if isinstance(properties, dict) else None
-        if isinstance(period, int) and period > 0:
-            periods[int(thing_id)].append(period)
+        device.values.append(
+            Value(str(name), value, str(symbol or ""), _aware(at), int(stream_id), int(observation))
+        )
+        seconds = _whole_seconds(period)  # SQLite answers a number, PostgreSQL text
+        if seconds is not None:
+            periods[int(thing_id)].append(seconds)
     for thing_id, known in periods.items():
         found[thing_id].period_s = min(known)
 
@@ -185,6 +195,12 @@ def _lanterns(
         for lantern, status in found
         if status != "ready"
     ]
+
+
+def _whole_seconds(period: Any) -> int | None:
+    """A positive whole number of seconds, else None."""
+    text = str(period) if isinstance(period, int | str) and not isinstance(period, bool) else ""
+    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 def _aware(moment: datetime) -> datetime:

@@ -76,6 +76,61 @@ class Gate:
         return identity
 
 
+class RoleGate:
+    """The console's door plus a role (administration: `admin`; defect reports: a defect
+    role): staff without it see `forbidden_template`, a 403 page naming the role."""
+
+    def __init__(self, platform: Platform, role: str, forbidden_template: str) -> None:
+        self.gate = Gate(platform)
+        self.role = role
+        self.forbidden_template = forbidden_template
+
+    def page(
+        self,
+        request: Request,
+        tenant: TenantRef,
+        template: str,
+        gather: Callable[[], dict[str, Any]],
+        *,
+        role: str | None = None,
+        form_csrf: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        """A page for a holder of the role (or of `role`); `gather` runs only for them."""
+        identity, csrf = self.gate.staff(request, tenant, form_csrf=form_csrf)
+        if identity is None:
+            return self.gate.page(request, tenant, template, gather)  # the way to the login
+        if not identity.has_role(role or self.role):
+            return self.forbidden(request, tenant, identity, csrf, role)
+        page = render(request, tenant, template, {"staff": identity, "csrf": csrf, **gather()})
+        page.status_code = status
+        return page
+
+    def form(
+        self, request: Request, tenant: TenantRef, csrf: str, role: str | None = None
+    ) -> Identity | Response:
+        """The person behind a form (session, CSRF, same origin), or the 403 page for anyone
+        without the role."""
+        identity = self.gate.form_staff(request, tenant, csrf)
+        if not identity.has_role(role or self.role):
+            return self.forbidden(request, tenant, identity, csrf, role)
+        return identity
+
+    def forbidden(
+        self,
+        request: Request,
+        tenant: TenantRef,
+        identity: Identity,
+        csrf: str,
+        role: str | None = None,
+    ) -> Response:
+        """The page telling a member of staff which role this part of the console needs."""
+        context = {"staff": identity, "csrf": csrf, "role": role or self.role}
+        page = render(request, tenant, self.forbidden_template, context)
+        page.status_code = 403
+        return page
+
+
 def same_origin(request: Request) -> None:
     """Refuse a form sent from another site (no Origin, or another one)."""
     origin = request.headers.get("origin") or ""

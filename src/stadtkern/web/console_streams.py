@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from stadtkern.errors import InvalidInput, Unauthenticated
+from stadtkern.errors import Unauthenticated
 from stadtkern.http.deps import PlatformDep, TenantDep
 from stadtkern.modules.contract import ModuleContext
-from stadtkern.sensorthings.csv_ import spreadsheet_safe
-from stadtkern.web import stream_data
+from stadtkern.web import stream_data, stream_files
 from stadtkern.web.console_gate import Gate
 
 
@@ -27,10 +23,7 @@ def build_stream_router(context: ModuleContext) -> APIRouter:
     gate = Gate(context.platform)
 
     def span_of(request: Request) -> str:
-        span = request.query_params.get("range", "day")
-        if span not in stream_data.RANGES:
-            raise InvalidInput(f"range: one of {', '.join(stream_data.RANGES)}")
-        return span
+        return stream_data.range_of(request.query_params.get("range"))
 
     def staff_only(request: Request, tenant: Any) -> None:
         if gate.staff(request, tenant)[0] is None:
@@ -59,19 +52,14 @@ def build_stream_router(context: ModuleContext) -> APIRouter:
         with platform.database.read() as session:
             info = stream_data.stream_info(session, tenant.id, datastream_id)
             rows = stream_data.series(session, datastream_id, span, datetime.now(UTC))
-        value = [
-            {**row, "start": row["start"].isoformat(), "end": row["end"].isoformat()}
-            for row in rows
-        ]
-        return JSONResponse({"name": info.name, "unit": info.unit, "value": value})
+        return JSONResponse(stream_data.series_body(info, rows))
 
     @router.get("/{datastream_id}/observations.{suffix}")
     def download(
         datastream_id: int, suffix: str, request: Request, tenant: TenantDep, platform: PlatformDep
     ) -> Response:
         staff_only(request, tenant)
-        if suffix not in ("csv", "geojson"):
-            raise InvalidInput("downloads: observations.csv or observations.geojson")
+        stream_files.check_format(suffix)
         span = span_of(request)
         length = stream_data.RANGES[span][0]
         now = datetime.now(UTC)
@@ -79,31 +67,6 @@ def build_stream_router(context: ModuleContext) -> APIRouter:
             info = stream_data.stream_info(session, tenant.id, datastream_id)
             rows = stream_data.observations(session, datastream_id, now - length, now)
         name = f"datastream-{datastream_id}-{span}.{suffix}"
-        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-        if suffix == "csv":
-            return Response(_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
-        body = {
-            "type": "FeatureCollection",
-            "name": info.name,
-            "features": [
-                {
-                    "type": "Feature",
-                    "geometry": None,
-                    "properties": {"phenomenonTime": at.isoformat(), "result": result},
-                }
-                for at, result in rows
-            ],
-        }
-        return Response(json.dumps(body), media_type="application/geo+json", headers=headers)
+        return stream_files.observations_file(info, rows, suffix, name)
 
     return router
-
-
-def _csv(rows: list[tuple[datetime, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["phenomenonTime", "result"])
-    for at, result in rows:
-        value = spreadsheet_safe(result) if isinstance(result, str) else result
-        writer.writerow([at.isoformat(), value])
-    return out.getvalue()

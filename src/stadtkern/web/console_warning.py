@@ -1,10 +1,11 @@
 """HTTP adapter of the warning console under `/{tenant}/console/warnings`.
 
-Compose an exercise or a real alert for chosen zones, preview the lanterns it reaches,
-approve or reject as the second person, follow the delivery lantern by lantern (the page
-refreshes its delivery part every two seconds), and stop an alert with one click (cancel
-or all-clear). Every action goes through the warning module's services, which enforce the
-roles and the two-person rule; this adapter only turns forms into their inputs.
+Compose an exercise or a real alert for zones chosen from a list or on a map, preview the
+lanterns it reaches, approve or reject as the second person, follow the delivery lantern by
+lantern (the page refreshes its delivery part every two seconds; a map shows each answer,
+see warning_map.py), and stop an alert with one click (cancel or all-clear). Every action
+goes through the warning module's services, which enforce the roles and the two-person rule;
+this adapter only turns forms into their inputs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from stadtkern.modules.contract import ModuleContext
 from stadtkern.web.console_gate import Gate
 from stadtkern.web.rendering import render
 from stadtkern.web.warning_forms import alert_input, form_values, problems_of
+from stadtkern.web.warning_map import add_map_routes
 
 LIST_LIMIT = 50
 DELIVERY_ROWS = 2000
@@ -38,6 +40,7 @@ def build_warning_console_router(context: ModuleContext) -> APIRouter:
         dependencies=[Depends(module_enabled("warning"))],
     )
     gate = Gate(context.platform)
+    add_map_routes(router, gate, limit=DELIVERY_ROWS)
 
     def env() -> Any:
         from stadtkern.warning.wiring import env_of

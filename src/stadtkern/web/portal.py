@@ -14,6 +14,8 @@ from stadtkern.http.deps import PlatformDep, TenantDep
 from stadtkern.modules.contract import ModuleContext
 from stadtkern.sensorthings.csv_ import spreadsheet_safe
 from stadtkern.web import portal_data
+from stadtkern.web.parquet_ import MEDIA_TYPE as PARQUET
+from stadtkern.web.parquet_ import readings_parquet
 from stadtkern.web.rendering import render
 from stadtkern.web.settings import WebSettings
 
@@ -62,6 +64,18 @@ def build_portal_router(context: ModuleContext) -> APIRouter:
             _csv(places),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{tenant.slug}-umwelt.csv"'},
+        )
+
+    @router.get("/environment.parquet", openapi_extra=PUBLIC)
+    def environment_parquet(tenant: TenantDep, platform: PlatformDep) -> Response:
+        """The environment readings as Parquet (typed columns, units in the metadata)."""
+        with platform.database.read() as session:
+            places = portal_data.environment(session, tenant, settings) or []
+        body = readings_parquet(portal_data.reading_rows(places), town=tenant.slug)
+        return Response(
+            body,
+            media_type=PARQUET,
+            headers={"Content-Disposition": f'attachment; filename="{tenant.slug}-umwelt.parquet"'},
         )
 
     return router

@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from stadtkern.core.refs import TenantRef
+from stadtkern.errors import NotFound
 from stadtkern.sensorthings.readings import Reading, latest_readings
 from stadtkern.sensorthings.tenant_settings import anonymous_read
 from stadtkern.web.console_data import map_points, point_of
 from stadtkern.web.settings import WebSettings
+from stadtkern.web.stream_data import StreamInfo, stream_info
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,39 @@ def places_geojson(places: list[Place]) -> dict[str, Any]:
         )
         for p in places
     )
+
+
+def reading_rows(places: list[Place]) -> list[dict[str, Any]]:
+    """One row per reading, as the downloads write them."""
+    return [
+        {
+            "place": place.name,
+            "kind": place.kind or "",
+            "lon": place.lon,
+            "lat": place.lat,
+            "quantity": reading.property_name,
+            "definition": reading.definition,
+            "value": reading.value,
+            "unit": reading.unit_symbol,
+            "time": reading.at,
+            "datastream": reading.datastream_id,
+        }
+        for place in places
+        for reading in place.readings
+    ]
+
+
+def published_stream(
+    session: Session, tenant: TenantRef, settings: WebSettings, datastream_id: int
+) -> StreamInfo:
+    """A Datastream the environment page publishes (open data of a published property);
+    NotFound for any other, so the portal never shows what the town keeps to itself."""
+    if not tenant.has_module("sensorthings") or not anonymous_read(session, tenant.id):
+        raise NotFound(f"no published Datastream {datastream_id}")
+    info = stream_info(session, tenant.id, datastream_id)
+    if info.definition not in settings.environment_properties:
+        raise NotFound(f"no published Datastream {datastream_id}")
+    return info
 
 
 def town_geojson(session: Session, tenant: TenantRef) -> dict[str, Any]:

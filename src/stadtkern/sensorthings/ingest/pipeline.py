@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
 from stadtkern.core.refs import TenantRef
@@ -31,6 +31,8 @@ from stadtkern.sensorthings.ingest.rows import Row
 
 log = logging.getLogger(__name__)
 ROOM_POLL_SECONDS = 0.002  # how often a waiting MQTT submission looks for room
+# Told the ids of the tenants a batch wrote, after its commit, in the writer thread.
+CommitListener = Callable[[frozenset[int]], None]
 
 
 class IngestBusy(Unavailable):
@@ -68,6 +70,7 @@ class IngestPipeline:
         self._pending_rows = 0  # queued or being written
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._listeners: list[CommitListener] = []
 
     @property
     def pending_rows(self) -> int:
@@ -96,6 +99,11 @@ class IngestPipeline:
                     raise self._busy()
                 self._condition.wait()
         return future.result()
+
+    def on_commit(self, listener: CommitListener) -> None:
+        """Tell `listener` which tenants each committed batch wrote (the console's live
+        feed). It runs in the writer thread, once per batch, and must return at once."""
+        self._listeners.append(listener)
 
     def close(self, timeout: float | None = None) -> None:
         """Write what is queued, then stop the writer; later submissions are refused."""
@@ -171,6 +179,7 @@ class IngestPipeline:
             )
         else:
             failure = None
+            self._tell(frozenset(submission.tenant.id for submission in submissions))
         finally:
             with self._condition:
                 self._pending_rows -= sum(len(s.rows) for s in submissions)
@@ -180,3 +189,10 @@ class IngestPipeline:
                 future.set_exception(failure)
             else:
                 future.set_result(submission.outcomes)
+
+    def _tell(self, tenants: frozenset[int]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(tenants)
+            except Exception:
+                log.exception("a commit listener of the ingest failed; the batch is stored")

@@ -1,56 +1,42 @@
-// The environment map: the town's own boundary and districts as an offline base layer (or a
-// configured style), the measuring places on top. The table on the page has the same data.
-import { Map, NavigationControl, Popup } from "/static/web/vendor/maplibre-gl.mjs";
+// The map of measuring places (portal) and devices (console) over the base map (base-map.js).
+// The town (data-town) and the places (data-places) each come from a URL or from "#id", a
+// JSON block the page embeds: the console does, so that one read serves the table and the
+// map and the map starts without waiting for a request. The table on the page has
+// the same data. Readings stay here, not in MapLibre's source: its worker then parses only
+// points, and live-map.js can change values without handing the whole source over again.
+import { Popup } from "/static/web/vendor/maplibre-gl.mjs";
+import { baseMap, load } from "/static/web/js/base-map.js";
 
 const element = document.querySelector(".map[data-town]");
 
-async function load(url) {
-  const answer = await fetch(url, { headers: { Accept: "application/geo+json" } });
-  if (!answer.ok) throw new Error(`${url}: ${answer.status}`);
-  return answer.json();
+function geojson(source) {
+  if (source.startsWith("#")) return JSON.parse(document.querySelector(source).textContent);
+  return load(source);
 }
 
-function bounds(collection) {
-  let box = null;
-  const visit = (coordinates) => {
-    if (typeof coordinates[0] === "number") {
-      const [x, y] = coordinates;
-      box = box ? [Math.min(box[0], x), Math.min(box[1], y), Math.max(box[2], x), Math.max(box[3], y)] : [x, y, x, y];
-      return;
-    }
-    coordinates.forEach(visit);
-  };
-  collection.features.forEach((feature) => visit(feature.geometry.coordinates));
-  return box;
+function readingText(reading) {
+  return reading.text ?? `${reading.value} ${reading.unit}`;
 }
 
 async function show() {
-  const [town, places] = await Promise.all([load(element.dataset.town), load(element.dataset.places)]);
-  const style = {
-    version: 8,
-    sources: {
-      town: { type: "geojson", data: town },
-      places: { type: "geojson", data: places },
+  const [town, collection] = await Promise.all([geojson(element.dataset.town), geojson(element.dataset.places)]);
+  const readings = new globalThis.Map();
+  for (const feature of collection.features) {
+    readings.set(feature.id, feature.properties.readings || []);
+    delete feature.properties.readings;
+  }
+  const map = await baseMap(element, town, town.features.length ? null : collection);
+  map.addSource("places", { type: "geojson", data: collection });
+  map.addLayer({
+    id: "places",
+    type: "circle",
+    source: "places",
+    paint: {
+      "circle-radius": ["case", ["boolean", ["feature-state", "fresh"], false], 7, 5],
+      "circle-color": ["case", ["boolean", ["feature-state", "fresh"], false], "#b45309", "#0b4f8a"],
+      "circle-stroke-color": "#ffffff",
+      "circle-stroke-width": 1.5,
     },
-    layers: [
-      { id: "background", type: "background", paint: { "background-color": "#f3f4f6" } },
-      { id: "districts", type: "fill", source: "town", filter: ["==", ["get", "role"], "district"], paint: { "fill-color": "#e5eef7", "fill-outline-color": "#6b7280" } },
-      { id: "boundary", type: "line", source: "town", filter: ["==", ["get", "role"], "town"], paint: { "line-color": "#0b4f8a", "line-width": 2 } },
-      { id: "places", type: "circle", source: "places", paint: { "circle-radius": 5, "circle-color": "#0b4f8a", "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5 } },
-    ],
-  };
-  const box = bounds(town.features.length ? town : places);
-  const map = new Map({
-    container: element,
-    style,
-    bounds: box ? [[box[0], box[1]], [box[2], box[3]]] : undefined,
-    fitBoundsOptions: { padding: 16 },
-    attributionControl: false,
-  });
-  map.addControl(new NavigationControl({ showCompass: false }));
-  // Rendered with every source loaded: the benchmark waits for this mark.
-  map.once("idle", () => {
-    element.dataset.ready = "true";
   });
   map.on("click", "places", (event) => {
     const feature = event.features[0];
@@ -58,18 +44,23 @@ async function show() {
     const title = document.createElement("strong");
     title.textContent = feature.properties.name;
     popup.append(title);
-    for (const reading of JSON.parse(feature.properties.readings)) {
+    for (const reading of readings.get(feature.id) || []) {
       const line = document.createElement("div");
-      line.textContent = `${reading.name}: ${reading.value} ${reading.unit}`;
+      line.textContent = `${reading.name}: ${readingText(reading)}`;
       popup.append(line);
     }
     new Popup().setLngLat(feature.geometry.coordinates).setDOMContent(popup).addTo(map);
   });
+  await new Promise((resolve) => map.once("idle", resolve));
+  element.dataset.ready = "true"; // rendered with every source loaded: the benchmark waits for it
+  return { map, readings };
 }
 
-if (element) {
-  show().catch((error) => {
-    element.hidden = true; // the caption and the table below still give every value
-    console.warn("the map could not be shown:", error);
-  });
-}
+// The shown map and each place's readings by feature id (null: no map on this page).
+export const shown = element
+  ? show().catch((error) => {
+      element.hidden = true; // the caption and the table below still give every value
+      console.warn("the map could not be shown:", error);
+      return null;
+    })
+  : Promise.resolve(null);

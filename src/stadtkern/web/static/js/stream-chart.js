@@ -1,5 +1,7 @@
 // A Datastream's chart: average with the min-max band per interval, drawn by uPlot from the
-// series the server aggregates. The table on the page has the same values.
+// series the server aggregates. The table on the page has the same values. Dragging across
+// the chart zooms into that span (uPlot's cursor), a double click zooms out; keyboard users
+// choose the range with the page's links, which ask the server for another aggregation.
 const element = document.getElementById("chart");
 
 async function draw() {
@@ -14,10 +16,21 @@ async function draw() {
     height: 280,
     series: [
       {},
-      { label: `${label} avg`, stroke: "#0b4f8a", width: 2 },
-      { label: "min", stroke: "#6b7280", dash: [4, 4] },
-      { label: "max", stroke: "#6b7280", dash: [4, 4] },
+      { label: `${label}: ${element.dataset.average || "avg"}`, stroke: "#0b4f8a", width: 2 },
+      { label: element.dataset.minimum || "min", stroke: "#6b7280", dash: [4, 4] },
+      { label: element.dataset.maximum || "max", stroke: "#6b7280", dash: [4, 4] },
     ],
+    cursor: { drag: { x: true, y: false, setScale: true } },
+    // The span shown (after a zoom) is written on the element, for tests and tools.
+    hooks: {
+      setScale: [
+        (chart, key) => {
+          if (key !== "x") return;
+          element.dataset.shownFrom = String(chart.scales.x.min);
+          element.dataset.shownUntil = String(chart.scales.x.max);
+        },
+      ],
+    },
     axes: [{}, { size: 60 }],
     // Times on the axis in the town's time zone, as in the table below.
     tzDate: (seconds) => window.uPlot.tzDate(new Date(seconds * 1000), element.dataset.timezone),
