@@ -95,6 +95,9 @@ def command_serve(arguments: list[str]) -> None:
     os.execve(stadtkern, [stadtkern, "serve", *arguments], env)  # noqa: S606
 
 
+PARALLEL = ["-n", "2", "--dist", "loadfile"]
+
+
 def command_test(arguments: list[str]) -> None:
     """Lint, type-check and run the whole suite (both backends, both brokers)."""
     say("ruff")
@@ -113,7 +116,10 @@ def command_test(arguments: list[str]) -> None:
     say("mypy --strict")
     run(str(BIN / "mypy"))
     say("pytest")
-    run(str(BIN / "pytest"), *arguments)
+    # Two workers (the suite waits on databases, brokers and browsers as much as it computes);
+    # a file's tests stay together so that its fixtures are made once.
+    parallel = [] if any(a == "-n" or a.startswith("-n") for a in arguments) else PARALLEL
+    run(str(BIN / "pytest"), *parallel, *arguments)
 
 
 def main() -> None:

@@ -51,6 +51,9 @@ class Site:
     base: str
     tokens: dict[str, str]
     lanterns: list[str]
+    broker: str = ""  # the embedded broker, mqtt://host:port
+    fleet: Any = None  # the demo fleet and what provisioning made of it, for simulators
+    deployed: Any = None
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +92,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     )
     lanterns = _lantern_firmware(base, token, settings.mqtt.embedded_bind, fleet)
     try:
-        yield Site(base, tokens, [d.code for d in fleet.of_kind("lantern")])
+        yield Site(
+            base,
+            tokens,
+            [d.code for d in fleet.of_kind("lantern")],
+            broker=f"mqtt://{settings.mqtt.embedded_bind}",
+            fleet=fleet,
+            deployed=deployed,
+        )
     finally:
         lanterns.request_stop()
         server.should_exit = True
@@ -115,7 +125,7 @@ def _lantern_firmware(base: str, token: str, bind: str, fleet: Any) -> LanternRu
     return runner
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium from Debian's package."""
     if not Path(CHROMIUM).exists():
