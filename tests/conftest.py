@@ -183,6 +183,29 @@ class TenantFixture:
         return {"Authorization": f"Bearer {self.admin_token}"}
 
 
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The platform on `settings.port` (uvicorn in a thread) until the block ends; its URL."""
+    import threading
+
+    import uvicorn
+
+    from stadtkern.demo.client import wait_until_up
+
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port, log_config=None)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{settings.port}"
+    try:
+        wait_until_up(base, timeout=30)
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
 def make_settings(database_url: str, broker_url: str, **overrides: object) -> Settings:
     """Settings for a test platform: dev mode, the given database and broker."""
     values: dict[str, object] = {

@@ -3,18 +3,14 @@ from a platform served by uvicorn (the way third-party apps use the API)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from georeport import GeoReport
 
-from stadtkern.app import create_app
 from stadtkern.db import Database
-from stadtkern.demo.client import wait_until_up
-from tests.conftest import free_port, make_settings
+from tests.conftest import free_port, make_settings, serving
 from tests.maengelmelder.conftest import Town, post_report
 
 
@@ -25,18 +21,8 @@ def served(database: Database, mosquitto_url: str) -> Iterator[str]:
     settings = make_settings(
         database.url.render_as_string(hide_password=False), mosquitto_url, port=port
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base, timeout=30)
+    with serving(settings) as base:
         yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.mark.parametrize("output", ["json", "xml"])

@@ -20,20 +20,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from stadtkern.app import create_app
 from stadtkern.cli.demo_setup import prepare
 from stadtkern.db import Database
 from stadtkern.demo.backfill import backfill
-from stadtkern.demo.client import Platform, wait_until_up
+from stadtkern.demo.client import Platform
 from stadtkern.demo.fleet import build_fleet
 from stadtkern.demo.geography import load_town
 from stadtkern.demo.provision import provision
 from stadtkern.demo.simulation import lantern_runner
 from stadtkern.devices.lantern.runner import LanternRunner
 from stadtkern.modules import discover_modules
-from tests.conftest import free_port, make_settings, unavailable
+from stadtkern.settings import Settings
+from tests.conftest import free_port, make_settings, serving, unavailable
 from tests.warning.conftest import make_town  # noqa: F401 - the warning towns' fixture, shared
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,13 +68,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         tokens = prepare(database, settings, discover_modules(None), directory / "keys.json")
     finally:
         database.dispose()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(base, timeout=30)
+    with serving(settings) as base:
+        yield from _town_site(base, tokens, settings)
+
+
+def _town_site(base: str, tokens: dict[str, str], settings: Settings) -> Iterator[Site]:
+    """The fleet provisioned, its history written, its lanterns running."""
     token = tokens["kaiserslautern/demo-simulator"]
     fleet = build_fleet("kaiserslautern", load_town("kaiserslautern"), seed=1, lanterns=12)
     client = Platform(base, "kaiserslautern", token)
@@ -102,8 +100,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         )
     finally:
         lanterns.request_stop()
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 def _lantern_firmware(base: str, token: str, bind: str, fleet: Any) -> LanternRunner:

@@ -16,14 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from stadtkern.app import create_app
 from stadtkern.cli.demo_setup import prepare
 from stadtkern.db import Database
-from stadtkern.demo.client import wait_until_up
 from stadtkern.modules import discover_modules
-from tests.conftest import free_port, make_settings
+from tests.conftest import free_port, make_settings, serving
 from tests.web.conftest import visit
 
 
@@ -121,18 +118,8 @@ def production(
         tokens = prepare(database, settings, discover_modules(None), directory / "keys.json")
     finally:
         database.dispose()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(base, timeout=30)
-    try:
+    with serving(settings) as base:
         yield base, tokens["kaiserslautern/demo-issuer"]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])

@@ -6,7 +6,6 @@ with a clear page and no session, the throttle, and the button clicked in Chromi
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +14,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from stadtkern.app import create_app
@@ -29,6 +27,7 @@ from tests.conftest import (
     free_port,
     make_settings,
     migrated_database,
+    serving,
     unique_slug,
 )
 from tests.web.conftest import visit
@@ -286,19 +285,8 @@ def oidc_site(provider: TestProvider, tmp_path_factory: pytest.TempPathFactory) 
             oidc=_oidc(provider.issuer),
         )
         settings.mqtt.embedded_bind = f"127.0.0.1:{free_port()}"
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        from stadtkern.demo.client import wait_until_up
-
-        wait_until_up(f"http://127.0.0.1:{port}", timeout=30)
-        try:
-            yield f"http://127.0.0.1:{port}/{slug}"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
+        with serving(settings) as base:
+            yield f"{base}/{slug}"
 
 
 def test_a_person_logs_in_with_the_button(

@@ -6,7 +6,6 @@ receives the e-mail through a real SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
 import io
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,21 +16,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from PIL import Image
 
-from stadtkern.app import create_app
 from stadtkern.core import tenants
 from stadtkern.core.schemas import TenantCreate
 from stadtkern.db import Database, migrations
-from stadtkern.demo.client import wait_until_up
 from stadtkern.demo.geography import boundary_geojson, load_town
 from stadtkern.maengelmelder import catalogue, photos, reports
 from stadtkern.maengelmelder.models import Photo, Report
 from stadtkern.maengelmelder.schemas import CategoryCreate, DepartmentCreate
 from stadtkern.modules import discover_modules
-from tests.conftest import free_port, issue_token, make_settings
+from tests.conftest import free_port, issue_token, make_settings, serving
 from tests.maengelmelder.conftest import LAT, LIGHT, LON, POTHOLE
 from tests.maengelmelder.images import jpeg_with_gps
 from tests.web.conftest import AXE_SOURCE, SCREENSHOTS, VIEWPORTS, WCAG_21_AA
@@ -115,18 +111,10 @@ def defect_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DefectSite
     report_id = _town(database)
     handler = issue_token(database, tenant=TOWN, roles=["viewer", "defect_handler"])
     admin = issue_token(database, tenant=TOWN, roles=["viewer", "defect_admin"])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(base, timeout=30)
     try:
-        yield DefectSite(base, database, handler, admin, report_id, sink)
+        with serving(settings) as base:
+            yield DefectSite(base, database, handler, admin, report_id, sink)
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
         smtp.stop()
         database.dispose()
 

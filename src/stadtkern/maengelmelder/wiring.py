@@ -7,8 +7,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from anyio import to_thread
-
+from stadtkern.db.threads import run_to_end
 from stadtkern.maengelmelder.mail import deliver_due
 from stadtkern.maengelmelder.retention import purge_personal_data
 from stadtkern.maengelmelder.settings import MaengelmelderSettings
@@ -41,7 +40,7 @@ def background_tasks(context: ModuleContext) -> list[BackgroundTask]:
     async def courier() -> None:
         while True:
             try:
-                await to_thread.run_sync(deliver_due, database, settings, datetime.now(UTC))
+                await run_to_end(deliver_due, database, settings, datetime.now(UTC))
             except Exception:
                 log.exception("sending report notices failed; trying again")
             await asyncio.sleep(settings.tick_seconds)
@@ -49,7 +48,7 @@ def background_tasks(context: ModuleContext) -> list[BackgroundTask]:
     async def purger() -> None:
         while True:
             try:
-                forgotten = await to_thread.run_sync(purge, context, datetime.now(UTC))
+                forgotten = await run_to_end(purge, context, datetime.now(UTC))
                 if forgotten:
                     log.info("deleted the personal data of %d closed reports", forgotten)
             except Exception:

@@ -24,9 +24,8 @@ import time
 from collections import deque
 from collections.abc import Iterable
 
-from anyio import to_thread
-
 from stadtkern.db import Database
+from stadtkern.db.threads import run_to_end
 from stadtkern.errors import Unavailable
 from stadtkern.web import live_data
 from stadtkern.web.live_data import LiveValue
@@ -106,7 +105,7 @@ class _Channel:
     async def _run(self) -> None:
         while not self.started.is_set():
             try:
-                self.sent = await to_thread.run_sync(_current_ids, self.feed.database, self)
+                self.sent = await run_to_end(_current_ids, self.feed.database, self)
             except Exception:
                 log.exception("the live feed of tenant %s could not start; trying again", self)
                 await asyncio.sleep(self.feed.poll_seconds)
@@ -129,7 +128,7 @@ class _Channel:
         overlap = 0.0 if self.feed.database.is_sqlite else OVERLAP_SECONDS
         while len(self.marks) > 1 and now - self.marks[1][0] >= overlap:
             self.marks.popleft()
-        found = await to_thread.run_sync(_changed_since, self.feed.database, self, self.marks[0][1])
+        found = await run_to_end(_changed_since, self.feed.database, self, self.marks[0][1])
         fresh = [v for v in found if self.sent.get(v.datastream_id) != v.observation_id]
         for value in fresh:
             self.sent[value.datastream_id] = value.observation_id
