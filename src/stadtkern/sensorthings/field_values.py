@@ -28,6 +28,25 @@ def field_columns(entity: EntityType, field: Field, value: object) -> dict[str, 
     return dict(zip(field.columns, values, strict=True))
 
 
+def column_parser(entity: EntityType, field: Field) -> Callable[[object], Columns]:
+    """`field_columns` as a function of the value alone, returning the column values in
+    `field.columns` order (for many values of one field: the ingest's dataArray rows)."""
+    where = f"{entity.name}.{field.name}"
+    parse = _PARSERS[field.kind]
+    text = field.kind is K.TEXT
+
+    def columns(value: object) -> Columns:
+        if value is None:
+            nulls = _null(entity, field, where)
+            return tuple(nulls[name] for name in field.columns)
+        values = parse(where, value)
+        if text:
+            check_length(entity, field, values[0])
+        return values
+
+    return columns
+
+
 def reset_columns(field: Field) -> dict[str, Any]:
     """NULL in every column of the field (PUT without an optional field)."""
     return dict.fromkeys(field.columns)

@@ -96,15 +96,16 @@ def _plan(
     groups = plan_groups(body, now)
     if groups is None:
         return None
+    named: dict[str, set[int]] = {}
+    for group in groups:
+        named.setdefault(group.stream.name, set()).add(group.stream_id)
     with database.read() as session:
-        for group in groups:
+        for group in {group.stream.name: group for group in groups}.values():
             table = group.stream.table
-            found = session.scalar(
-                select(table.c.id).where(
-                    table.c.id == group.stream_id, table.c.tenant_id == tenant.id
-                )
-            )
-            if found is None:
+            ids = named[group.stream.name]
+            query = select(table.c.id).where(table.c.tenant_id == tenant.id)
+            found = session.scalars(query.where(table.c.id.in_(sorted(ids))))
+            if len(set(found)) != len(ids):
                 return None
     return groups
 

@@ -14,7 +14,7 @@ entity to create (or anything unusual) goes to the general writer (`plan_create`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,10 +28,14 @@ from stadtkern.sensorthings.create_observations import (
     group_rows,
     group_stream,
 )
-from stadtkern.sensorthings.entities import EntityType, Field
-from stadtkern.sensorthings.field_values import field_columns
+from stadtkern.sensorthings.entities import EntityType
+from stadtkern.sensorthings.field_values import column_parser
 from stadtkern.sensorthings.links import reference_id
+from stadtkern.sensorthings.models import ResultType
 from stadtkern.sensorthings.paths import PathError, ResourcePath, parse_path
+from stadtkern.sensorthings.results import COLUMNS as RESULT_COLUMNS
+from stadtkern.sensorthings.results import EXACT_LIMIT
+from stadtkern.sensorthings.times import parse_instant
 
 COLUMNS = (
     "datastream_id",
@@ -153,27 +157,73 @@ def _group(group: object, where: str, now: datetime) -> GroupPlan:
     components = check_components(members, where)
     template: Row = [None] * len(COLUMNS)
     template[STREAM_LINKS[stream.name]] = stream_id
-    fields = [OBSERVATION.field(name) for name in components]
-    rows = [_data_row(template, fields, values, now) for values in group_rows(members, where)]
+    setters = tuple(_setter(name) for name in components)
+    width = len(setters)
+    rows: list[Row | None] = []
+    append = rows.append
+    for values in group_rows(members, where):
+        if type(values) is not list or len(values) != width:
+            append(None)
+            continue
+        row = template.copy()
+        try:
+            for setter, value in zip(setters, values, strict=True):
+                setter(row, value)
+        except StadtkernError:
+            append(None)
+            continue
+        if row[TIME_START] is None:
+            row[TIME_START] = now
+        append(row)
     return GroupPlan(stream, stream_id, rows)
 
 
-def _data_row(
-    template: Row, fields: Sequence[Field | None], values: object, now: datetime
-) -> Row | None:
-    """One dataArray row (None when invalid: the answer says "error" in its place)."""
-    if not isinstance(values, list) or len(values) != len(fields):
-        return None
-    row = template.copy()
-    try:
-        for field, value in zip(fields, values, strict=True):
-            if field is None:  # FEATURE_COMPONENT, the one component that is not a field
-                row[FEATURE_ID] = reference_id({"@iot.id": value}, FEATURE_COMPONENT)
-                continue
-            for name, column in field_columns(OBSERVATION, field, value).items():
-                row[INDEX[name]] = column
-    except StadtkernError:
-        return None
-    if row[TIME_START] is None:
-        row[TIME_START] = now
-    return row
+# A dataArray component's value into its columns of a row; StadtkernError when invalid.
+Setter = Callable[[Row, object], None]
+PHENOMENON_TIME = "Observation.phenomenonTime"
+RESULT_POSITIONS = tuple(INDEX[name] for name in RESULT_COLUMNS)
+RESULT_NUMBER = INDEX["result_number"]
+
+
+def _setter(component: str) -> Setter:
+    """The setter of a component: the field's own parser (`column_parser`), with the two
+    components every row has (a time instant, a number) taken without the general path."""
+    if component == FEATURE_COMPONENT:
+        return _set_feature
+    field = OBSERVATION.field(component)
+    assert field is not None  # noqa: S101 - check_components admits fields only
+    parse = column_parser(OBSERVATION, field)
+    positions = tuple(INDEX[name] for name in field.columns)
+
+    def general(row: Row, value: object) -> None:
+        for position, column in zip(positions, parse(value), strict=True):
+            row[position] = column
+
+    if component == "phenomenonTime":
+
+        def phenomenon_time(row: Row, value: object) -> None:
+            if type(value) is str and "/" not in value:
+                row[TIME_START] = parse_instant(value, PHENOMENON_TIME)
+            else:
+                general(row, value)
+
+        return phenomenon_time
+    if component == "result":
+
+        def result(row: Row, value: object) -> None:
+            kind = type(value)
+            if kind is float:
+                row[RESULT_TYPE] = ResultType.NUMBER
+                row[RESULT_NUMBER] = value
+            elif kind is int and -EXACT_LIMIT < value < EXACT_LIMIT:  # type: ignore[operator]
+                row[RESULT_TYPE] = ResultType.INTEGER
+                row[RESULT_NUMBER] = float(value)  # type: ignore[arg-type]
+            else:
+                general(row, value)
+
+        return result
+    return general
+
+
+def _set_feature(row: Row, value: object) -> None:
+    row[FEATURE_ID] = reference_id({"@iot.id": value}, FEATURE_COMPONENT)

@@ -10,12 +10,14 @@ the general writer (SQLAlchemy) stores them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Dialect, func, select, text
 from sqlalchemy.orm import Session
 
+from stadtkern.db.base import UtcDateTime
 from stadtkern.sensorthings.catalogue import OBSERVATION
 from stadtkern.sensorthings.ingest.rows import COLUMNS
 
@@ -87,9 +89,25 @@ def insert_records(session: Session, records: Sequence[Record]) -> None:
 
 @cache
 def _sqlite_converters(dialect: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
-    found = []
+    """Per column that needs one, what turns a value into what SQLite stores: the column
+    type's own bind processor, except for times, written as it writes them but directly."""
+    found: list[tuple[int, Callable[[Any], Any]]] = []
     for position, name in enumerate(RECORD_COLUMNS):
-        processor = TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        column_type = TABLE.c[name].type
+        if isinstance(column_type, UtcDateTime):
+            found.append((position, sqlite_time))
+            continue
+        processor = column_type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
             found.append((position, processor))
     return tuple(found)
+
+
+def sqlite_time(moment: datetime) -> str:
+    """An aware datetime as SQLAlchemy's SQLite DATETIME stores a UtcDateTime: UTC, with
+    microseconds, no zone (`2025-03-01 10:00:00.000000`)."""
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    elif moment.tzinfo is None:
+        raise ValueError("naive datetime given; Stadtkern stores aware timestamps only")
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
