@@ -50,10 +50,17 @@ def ref_body_id(body: object, target: EntityType, where: str) -> int:
 
 
 def existing(ctx: WriteContext, entity: EntityType, entity_id: int, where: str) -> int:
-    """The id, after checking that the tenant has such an entity; BadRequest otherwise."""
+    """The id, after checking that the tenant has such an entity; BadRequest otherwise.
+
+    The row is locked FOR KEY SHARE (PostgreSQL) until the transaction ends, as a foreign
+    key's check would: a concurrent delete waits, so nothing links to an entity gone (the
+    Observations have no foreign keys there, see migration sensorthings_0004).
+    """
     table = entity.table
     found = ctx.session.scalar(
-        select(table.c.id).where(table.c.id == entity_id, table.c.tenant_id == ctx.tenant_id)
+        select(table.c.id)
+        .where(table.c.id == entity_id, table.c.tenant_id == ctx.tenant_id)
+        .with_for_update(read=True, key_share=True)
     )
     if found is None:
         raise BadRequest(f"{where}: there is no {entity.name} with @iot.id {entity_id}")

@@ -43,8 +43,13 @@ class ResultType:
     INTEGER = 5  # a JSON integer: result_number, and result_json too when beyond 2**53
 
 
-def _fk(target: str) -> Any:
-    return ForeignKey(target, ondelete="CASCADE")
+def _fk(target: str, **info: str) -> Any:
+    return ForeignKey(target, ondelete="CASCADE", info=info)
+
+
+# The Observations' references are foreign keys on SQLite only: on PostgreSQL the writers
+# check and lock them per batch and triggers cascade deletes (migration sensorthings_0004).
+WRITERS_KEEP = {"postgresql": "checked by the writers, cascaded by triggers"}
 
 
 class _Described(TenantScoped):
@@ -221,14 +226,17 @@ class Observation(TenantScoped, Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(
+        BigId, _fk("tenant.id", **WRITERS_KEEP), index=True, nullable=False
+    )
     datastream_id: Mapped[int | None] = mapped_column(
-        BigId, _fk("sta_datastream.id"), nullable=True
+        BigId, _fk("sta_datastream.id", **WRITERS_KEEP), nullable=True
     )
     multi_datastream_id: Mapped[int | None] = mapped_column(
-        BigId, _fk("sta_multi_datastream.id"), nullable=True
+        BigId, _fk("sta_multi_datastream.id", **WRITERS_KEEP), nullable=True
     )
     feature_of_interest_id: Mapped[int] = mapped_column(
-        BigId, _fk("sta_feature_of_interest.id"), index=True
+        BigId, _fk("sta_feature_of_interest.id", **WRITERS_KEEP), index=True
     )
     phenomenon_time_start: Mapped[datetime] = mapped_column()
     phenomenon_time_end: Mapped[datetime | None] = mapped_column(nullable=True)

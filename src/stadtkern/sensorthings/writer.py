@@ -54,11 +54,13 @@ def create(
             "POST creates entities in a collection, e.g. Things or Things(1)/Locations"
         )
     resolved = resolve(session, tenant.id, path)
+    ctx = WriteContext(session, tenant.id, now)
     bound = None
     if resolved.parent is not None:
         parent = resolved.parent
+        # Locked as a foreign key's check would (the Observations have none on PostgreSQL).
+        existing(ctx, parent.entity, parent.id, parent.entity.name)
         bound = Bound(reverse(parent.link, parent.entity), parent.id)
-    ctx = WriteContext(session, tenant.id, now)
     with ctx.savepoint():
         new_id = create_entity(ctx, resolved.entity, body, bound)
         widen_streams(ctx)
