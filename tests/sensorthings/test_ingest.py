@@ -399,3 +399,18 @@ def test_a_batch_over_many_things_gets_each_things_feature(sta: Sta) -> None:
     assert sta.read("FeaturesOfInterest", {"$count": "true", "$top": "0"})["@iot.count"] == len(
         graphs
     )
+
+
+def test_a_request_naming_a_missing_stream_stores_nothing(sta: Sta) -> None:
+    """As the general writer: one group naming a Datastream that does not exist refuses the
+    whole CreateObservations request, the other groups' rows included."""
+    graph = make_graph(sta)
+    body = [
+        *data_array(graph.datastream, [["2025-01-01T00:00:00Z", 1], ["2025-01-01T00:01:00Z", 2]]),
+        *data_array(987_654_321, [["2025-01-01T00:00:00Z", 3]]),
+    ]
+    response = sta.post("CreateObservations", body)
+    assert response.status_code == 400, response.text
+    assert "987654321" in response.json()["detail"]
+    assert stored(sta.database, graph.datastream) == {}
+    assert latest(sta.database, graph.datastream) is None

@@ -87,7 +87,7 @@ class Dispatcher:
             return None
         if request.path.strip("/") == CREATE_OBSERVATIONS:
             links = await ingest_data_arrays(
-                pipeline, self.database, tenant, request.body, base_url=base_url, wait=wait
+                pipeline, tenant, request.body, base_url=base_url, wait=wait
             )
             return None if links is None else StaResponse(201, links)
         created = await ingest_create(

@@ -26,7 +26,7 @@ from stadtkern.db import Database
 from stadtkern.errors import BadRequest, StadtkernError
 from stadtkern.sensorthings.changes import Change
 from stadtkern.sensorthings.ingest.bookkeeping import changes_by_root, note_spans, offer_newest
-from stadtkern.sensorthings.ingest.checks import Part, check_parts
+from stadtkern.sensorthings.ingest.checks import Part, StreamRef, check_parts
 from stadtkern.sensorthings.ingest.rows import FEATURE_ID, Row
 from stadtkern.sensorthings.ingest.sinks import allocate_ids, insert_records
 from stadtkern.sensorthings.stream_times import widen_streams
@@ -48,6 +48,9 @@ class Submission:
     tenant: TenantRef
     rows: list[Row | None]  # None: invalid before it got here
     base_url: str
+    # If one of these (Multi)Datastreams does not exist, every row is refused (StreamMissing),
+    # as the general writer refuses a whole CreateObservations request naming one.
+    streams: frozenset[StreamRef] = frozenset()
     outcomes: list[Outcome] = field(default_factory=list)
 
 
@@ -118,7 +121,8 @@ def _write(
         if ctx is None:
             ctx = contexts[tenant_id] = WriteContext(session, tenant_id, now)
         positions = [position for position, row in enumerate(rows) if row is not None]
-        parts.append(Part(ctx, positions, [row for row in rows if row is not None]))
+        valid = [row for row in rows if row is not None]
+        parts.append(Part(ctx, positions, valid, streams=submission.streams))
     check_parts(session, parts)
     ids = iter(allocate_ids(session, sum(len(part.rows) for part in parts)))
     for part in parts:
@@ -135,6 +139,9 @@ def _write(
     if publish is not None:
         _publish(session, batch, parts, publish)
     for submission, part in zip(batch, parts, strict=True):
+        if part.refused is not None:
+            submission.outcomes = [part.refused] * len(submission.rows)
+            continue
         outcomes = submission.outcomes
         for position, error in part.errors:
             outcomes[position] = error

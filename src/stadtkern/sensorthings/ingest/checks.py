@@ -38,6 +38,8 @@ REFERENCES = (
 CHUNK = 5000  # ids per IN list
 
 Missing = set[tuple[int, int, int]]  # (tenant, row position, id) naming nothing
+# A (Multi)Datastream a submission names: (DATASTREAM_ID or MULTI_ID, id).
+StreamRef = tuple[int, int]
 
 
 @dataclass(eq=False)
@@ -47,9 +49,11 @@ class Part:
     ctx: WriteContext
     positions: list[int]  # of the rows in the submission
     rows: list[Row]
+    streams: frozenset[StreamRef] = frozenset()  # one missing refuses every row
     features: list[int | None] = field(default_factory=list)  # generated, per row
     errors: list[tuple[int, StadtkernError]] = field(default_factory=list)  # (position, why)
     ids: list[int] = field(default_factory=list)
+    refused: StadtkernError | None = None  # every row's outcome, a stream of `streams` missing
 
 
 def check_parts(session: Session, parts: list[Part]) -> None:
@@ -60,10 +64,19 @@ def check_parts(session: Session, parts: list[Part]) -> None:
         _check_part(part, missing)
 
 
+class StreamMissing(BadRequest):
+    """A row of a submission naming (in `Part.streams`) a (Multi)Datastream the tenant does
+    not have: all its rows are refused."""
+
+
 def _check_part(part: Part, missing: Missing) -> None:
     ctx = part.ctx
     tenant = ctx.tenant_id
     named_missing = {key for key in missing if key[0] == tenant}
+    if any((tenant, position, value) in named_missing for position, value in part.streams):
+        part.refused = StreamMissing("a Datastream or MultiDatastream named does not exist")
+        part.positions, part.rows = [], []
+        return
     generated: dict[tuple[bool, int], int | StadtkernError] = {}
     positions: list[int] = []
     rows: list[Row] = []
@@ -138,6 +151,7 @@ def _missing_references(session: Session, parts: list[Part]) -> Missing:
         for position, _entity in REFERENCES:
             ids = {row[position] for row in part.rows}
             ids.discard(None)
+            ids.update(value for named, value in part.streams if named == position)
             if ids:
                 wanted.setdefault((tenant, position), set()).update(ids)
     missing: Missing = set()

@@ -27,6 +27,7 @@ from stadtkern.core.refs import TenantRef
 from stadtkern.db import Database
 from stadtkern.errors import Unavailable
 from stadtkern.sensorthings.ingest.batch import Outcome, Publish, Submission, write_batch
+from stadtkern.sensorthings.ingest.checks import StreamRef
 from stadtkern.sensorthings.ingest.rows import Row
 
 log = logging.getLogger(__name__)
@@ -78,10 +79,17 @@ class IngestPipeline:
         return self._pending_rows
 
     async def submit(
-        self, tenant: TenantRef, rows: list[Row | None], *, base_url: str, wait: bool = False
+        self,
+        tenant: TenantRef,
+        rows: list[Row | None],
+        *,
+        base_url: str,
+        wait: bool = False,
+        streams: frozenset[StreamRef] = frozenset(),
     ) -> list[Outcome]:
-        """Ingest rows; the id or the error of each, once committed (None rows: errors)."""
-        submission = Submission(tenant, rows, base_url)
+        """Ingest rows; the id or the error of each, once committed (None rows: errors).
+        `streams`: if one of these does not exist, every row is refused (StreamMissing)."""
+        submission = Submission(tenant, rows, base_url, streams=streams)
         while (future := self._offer(submission)) is None:
             if not wait:
                 raise self._busy()

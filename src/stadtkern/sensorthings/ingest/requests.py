@@ -1,7 +1,7 @@
 """The fast path of creating Observations: requests answered through the ingest pipeline.
 
-    answer = await ingest_request(pipeline, database, tenant, request, base_url=..., wait=False)
-    if answer is None:  # not for the fast path: the dispatcher's general writer answers
+    links = await ingest_data_arrays(pipeline, tenant, body, base_url=..., wait=False)
+    if links is None:  # not for the fast path: the dispatcher's general writer answers
         ...
 
 Taken by POST `Observations`, `Datastreams(id)/Observations`, `MultiDatastreams(id)/
@@ -12,7 +12,9 @@ CreateObservations). Whatever this path does not handle exactly as the general w
 would, it leaves to it: a body with a nested entity, any error found before the rows are
 queued (the general writer finds it again and answers in its own words), and a single
 Observation the batch refused (written again by the general writer, which then answers
-404 or 400 exactly as before). Only CreateObservations rows fail here: as "error".
+404 or 400 exactly as before). Only CreateObservations rows fail here: as "error". A
+CreateObservations request naming a stream that does not exist stores nothing (the batch
+refuses the whole submission) and goes to the general writer for its 400.
 """
 
 from __future__ import annotations
@@ -21,14 +23,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import select
 
 from stadtkern.core.refs import TenantRef
-from stadtkern.db import Database
 from stadtkern.sensorthings.catalogue import OBSERVATION
 from stadtkern.sensorthings.create_observations import ERROR
+from stadtkern.sensorthings.ingest.checks import StreamMissing
 from stadtkern.sensorthings.ingest.pipeline import IngestPipeline
-from stadtkern.sensorthings.ingest.rows import COLUMNS, GroupPlan, Row, plan_create, plan_groups
+from stadtkern.sensorthings.ingest.rows import (
+    COLUMNS,
+    STREAM_LINKS,
+    Row,
+    plan_create,
+    plan_groups,
+)
 from stadtkern.sensorthings.render import Selection, render_entity, self_link
 
 CREATE_OBSERVATIONS = "CreateObservations"
@@ -59,23 +66,27 @@ async def ingest_create(
 
 async def ingest_data_arrays(
     pipeline: IngestPipeline,
-    database: Database,
     tenant: TenantRef,
     body: object,
     *,
     base_url: str,
     wait: bool,
 ) -> list[str] | None:
-    """CreateObservations: the selfLink or "error" of each row; None: the general writer's."""
+    """CreateObservations: the selfLink or "error" of each row; None: the general writer's
+    (a malformed body, or a stream that does not exist: nothing of the request is stored,
+    and the general writer answers 400 in its own words)."""
     now = datetime.now(UTC)
     if isinstance(body, list) and sum(_size(group) for group in body) <= INLINE_BODY_ROWS:
-        groups = _plan(database, tenant, body, now)
+        groups = plan_groups(body, now)
     else:
-        groups = await to_thread.run_sync(_plan, database, tenant, body, now)
+        groups = await to_thread.run_sync(plan_groups, body, now)
     if groups is None:
         return None
     rows = [row for group in groups for row in group.rows]
-    outcomes = await pipeline.submit(tenant, rows, base_url=base_url, wait=wait)
+    streams = frozenset((STREAM_LINKS[group.stream.name], group.stream_id) for group in groups)
+    outcomes = await pipeline.submit(tenant, rows, base_url=base_url, wait=wait, streams=streams)
+    if any(isinstance(outcome, StreamMissing) for outcome in outcomes):
+        return None
     return [
         self_link(base_url, OBSERVATION, outcome) if isinstance(outcome, int) else ERROR
         for outcome in outcomes
@@ -87,27 +98,6 @@ def render_observation(observation_id: int, row: Row, base_url: str) -> dict[str
     columns: dict[str, Any] = dict(zip(COLUMNS, row, strict=True))
     columns["id"] = observation_id
     return render_entity(OBSERVATION, columns, EVERYTHING, base_url)
-
-
-def _plan(
-    database: Database, tenant: TenantRef, body: object, now: datetime
-) -> list[GroupPlan] | None:
-    """The groups, when each names a stream of the tenant (else the general writer's 400)."""
-    groups = plan_groups(body, now)
-    if groups is None:
-        return None
-    named: dict[str, set[int]] = {}
-    for group in groups:
-        named.setdefault(group.stream.name, set()).add(group.stream_id)
-    with database.read() as session:
-        for group in {group.stream.name: group for group in groups}.values():
-            table = group.stream.table
-            ids = named[group.stream.name]
-            query = select(table.c.id).where(table.c.tenant_id == tenant.id)
-            found = session.scalars(query.where(table.c.id.in_(sorted(ids))))
-            if len(set(found)) != len(ids):
-                return None
-    return groups
 
 
 def _size(group: object) -> int:
