@@ -78,10 +78,11 @@ def insert_records(session: Session, records: Sequence[Record]) -> None:
             for record in records:
                 copy.write_row(record)
         return
-    converters = _sqlite_converters(connection.dialect)
-    for record in records:
-        for position, convert in converters:
-            value = record[position]
+    for position, convert in _sqlite_converters(connection.dialect):
+        column = [record[position] for record in records]
+        if column.count(None) == len(column):
+            continue  # a column the batch leaves empty (most of them) costs one pass
+        for record, value in zip(records, column, strict=True):
             if value is not None:
                 record[position] = convert(value)
     driver.executemany(INSERT, records)
@@ -106,6 +107,8 @@ def _sqlite_converters(dialect: Dialect) -> tuple[tuple[int, Callable[[Any], Any
 def sqlite_time(moment: datetime) -> str:
     """An aware datetime as SQLAlchemy's SQLite DATETIME stores a UtcDateTime: UTC, with
     microseconds, no zone (`2025-03-01 10:00:00.000000`)."""
+    if moment.tzinfo is UTC:  # what the parsers give: the text without `+00:00`
+        return moment.isoformat(" ", "microseconds")[:26]
     if moment.utcoffset():
         moment = moment.astimezone(UTC)
     elif moment.tzinfo is None:
