@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from stadtkern import __version__
 from stadtkern.http import problems
 from stadtkern.http.deps import module_enabled
+from stadtkern.http.direct import DirectRoutes
 from stadtkern.http.middleware import BodyLimit, RequestContext
 from stadtkern.ops import health
 from stadtkern.platform import Platform
@@ -60,6 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for module in platform.modules
         for allowance in module.body_allowances(platform.contexts[module.name])
     ]
+    direct = [
+        route
+        for module in platform.modules
+        for route in module.direct_routes(platform.contexts[module.name])
+    ]
+    # Innermost: the direct routes' requests pass the body limit, request ids and metrics.
+    app.add_middleware(DirectRoutes, routes=direct, exception_handlers=app.exception_handlers)
     app.add_middleware(BodyLimit, limit=platform.settings.max_body_bytes, allowances=allowances)
     app.add_middleware(RequestContext, registry=platform.registry)
     return app
