@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from stadtkern import __version__
 from stadtkern.http import problems
@@ -26,6 +28,15 @@ def _module_guard(name: str, router: APIRouter) -> list[Any]:
     if name == "core" or not tenant_routes:
         return []
     return [Depends(module_enabled(name))]
+
+
+def _telemetry() -> TelemetryConfig:
+    """FastAPI's own OpenTelemetry instrumentation: off, unless FastAPI is told to export
+    (FASTAPI_OTEL_AUTO_CONFIGURE=true). The platform measures with Prometheus (/metrics) and
+    logs each request itself; left on, FastAPI looks up the OpenTelemetry providers in the
+    environment on every request."""
+    wanted = os.getenv("FASTAPI_OTEL_AUTO_CONFIGURE", "").lower() == "true"
+    return TelemetryConfig(tracing=wanted, metrics=wanted, logs=wanted)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # outside, so only the OpenAPI document itself is published.
         docs_url=None,
         redoc_url=None,
+        telemetry=_telemetry(),
     )
     app.state.platform = platform
     problems.install(app)
