@@ -44,7 +44,9 @@ def run(options: Options) -> Result:
                 max_rows_per_lane=-(-options.scale // (options.workers * options.connections)),
             )
             spy = _spy(options, server)
+            cpu_before = server.cpu_seconds()
             tally = run_load(plan)
+            server_cpu = server.cpu_seconds() - cpu_before
             memory = server.memory()
         profile = (
             profile_.finish(spy, options.work_dir / "profile.txt") if options.profile else None
@@ -79,6 +81,10 @@ def run(options: Options) -> Result:
         "unanswered_requests": tally.unanswered,
         "statuses": tally.statuses,
         "per_second": tally.sustained(),
+        # The server's CPU time over the load (spawning the generator included): per request,
+        # it is what bounds one process, and it varies less with the machine's other load.
+        "server_cpu_seconds": round(server_cpu, 2),
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(tally.requests, 1), 3),
         "latency": percentiles(tally.latencies),
         "ceiling": ceiling_figures,
         "generator": {

@@ -125,6 +125,17 @@ class Server:
                 return int(line.split()[1])
         return 0
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far (user and system, all threads); 0 when gone."""
+        if self.process is None:
+            return 0.0
+        try:
+            text = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:
+            return 0.0
+        fields = text.rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def memory(self) -> dict[str, float]:
         """Peak resident memory of the server: sampled VmRSS and the kernel's VmHWM, MiB."""
         return {

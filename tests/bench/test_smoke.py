@@ -71,6 +71,10 @@ def test_ingest_post_stores_each_single_observation(backend: str, tmp_path: Path
         "--streams", "3", "--connections", "4", "--workers", "1", "--generator-seconds", "0",
     )  # fmt: skip
     _no_loss(result, 200)
+    figures = result["figures"]
+    assert isinstance(figures, dict)
+    assert figures["server_cpu_seconds"] > 0  # the server's own CPU time over the load
+    assert figures["server_cpu_ms_per_request"] > 0
 
 
 def test_ingest_mqtt_stores_every_message_the_broker_acknowledged(

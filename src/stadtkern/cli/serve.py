@@ -50,5 +50,6 @@ def run_app(app: FastAPI, settings: Settings) -> None:
         port=settings.port,
         log_config=None,
         access_log=False,  # the platform logs each request itself, with its request id
+        server_header=False,  # no "server: uvicorn" on every answer (names the software)
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )

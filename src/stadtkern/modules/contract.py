@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from stadtkern.core.refs import TenantRef
+    from stadtkern.http.direct import DirectRoute
     from stadtkern.platform import Platform
 
 
@@ -99,6 +100,10 @@ class StadtkernModule(Protocol):
         """Routes whose bodies may exceed the platform's limit (uploads), and by how much."""
         ...
 
+    def direct_routes(self, context: ModuleContext) -> Sequence[DirectRoute]:
+        """Hot routes answered without FastAPI's routing (see stadtkern.http.direct)."""
+        ...
+
     def copy_configuration(self, session: Session, source: TenantRef, target: TenantRef) -> None:
         """Copy the tenant's configuration (not its data) when a town adopts another's setup."""
         ...
@@ -136,6 +141,10 @@ class BaseModule:
 
     def body_allowances(self, context: ModuleContext) -> Sequence[BodyAllowance]:
         """No uploads beyond the platform's body limit."""
+        return ()
+
+    def direct_routes(self, context: ModuleContext) -> Sequence[DirectRoute]:
+        """No direct routes: every request takes FastAPI's routing."""
         return ()
 
     def copy_configuration(self, session: Session, source: TenantRef, target: TenantRef) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
+from stadtkern.http.direct import DirectRoute
 from stadtkern.modules.contract import BackgroundTask, BaseModule, ModuleContext, TopicHandler
 from stadtkern.sensorthings.settings import SensorThingsSettings
 
@@ -30,6 +31,13 @@ class SensorThingsModule(BaseModule):
         from stadtkern.sensorthings.wiring import dispatcher_of, mqtt_endpoint
 
         return [build_router(dispatcher_of(context), mqtt_endpoint(context))]
+
+    def direct_routes(self, context: ModuleContext) -> Sequence[DirectRoute]:
+        """Creating Observations (sensors' single POSTs) without FastAPI's routing."""
+        from stadtkern.sensorthings.api_direct import direct_routes
+        from stadtkern.sensorthings.wiring import dispatcher_of
+
+        return direct_routes(dispatcher_of(context), context.platform)
 
     def topic_handlers(self, context: ModuleContext) -> Sequence[TopicHandler]:
         """MQTT Create: Observations published to the tenant's Observations topics."""

@@ -165,44 +165,53 @@ def build_router(dispatcher: Dispatcher, mqtt_endpoint: str) -> APIRouter:
         include_in_schema=False,
     )
     async def write(path: str, request: Request, tenant: TenantDep, access: ReaderDep) -> Response:
-        body = await request.body()
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        base_url = _base_url(request, tenant)
-        if path.strip("/") == BATCH_PATH and request.method == "POST":
-            answer = await execute_batch(
-                dispatcher,
-                tenant,
-                body,
-                request.headers.get("content-type", ""),
-                base_url=base_url,
-                may_write=access.may_write,
-            )
-            return _respond(answer)
-        await writer_access(access)
-        sta = StaRequest(
-            request.method,
-            path,
-            list(request.query_params.multi_items()),
-            parse_json(body, content_type) if body or request.method != "DELETE" else None,
-            content_type or "application/json",
-        )
-        try:
-            fast = await dispatcher.create_fast(tenant, sta, base_url=base_url)
-        except IngestBusy as busy:
-            return problem(
-                busy.status,
-                busy.detail,
-                instance=request.url.path,
-                headers={"Retry-After": str(busy.retry_after)},
-            )
-        if fast is not None:
-            return _respond(fast)  # committed: the ingest pipeline answers after the commit
-        answer = await to_thread.run_sync(
-            lambda: dispatcher.handle(tenant, sta, base_url=base_url, may_write=True)
-        )
-        return _respond(answer)
+        return await write_sta(dispatcher, path, request, tenant, access)
 
     return router
+
+
+async def write_sta(
+    dispatcher: Dispatcher, path: str, request: Request, tenant: TenantRef, access: Access
+) -> Response:
+    """POST, PATCH, PUT or DELETE of a resource path (also the direct route of creating
+    Observations, `api_direct`): Observations through the ingest pipeline where it takes
+    them, everything else through the dispatcher in a worker thread."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    base_url = _base_url(request, tenant)
+    if path.strip("/") == BATCH_PATH and request.method == "POST":
+        answer = await execute_batch(
+            dispatcher,
+            tenant,
+            body,
+            request.headers.get("content-type", ""),
+            base_url=base_url,
+            may_write=access.may_write,
+        )
+        return _respond(answer)
+    await writer_access(access)
+    sta = StaRequest(
+        request.method,
+        path,
+        list(request.query_params.multi_items()),
+        parse_json(body, content_type) if body or request.method != "DELETE" else None,
+        content_type or "application/json",
+    )
+    try:
+        fast = await dispatcher.create_fast(tenant, sta, base_url=base_url)
+    except IngestBusy as busy:
+        return problem(
+            busy.status,
+            busy.detail,
+            instance=request.url.path,
+            headers={"Retry-After": str(busy.retry_after)},
+        )
+    if fast is not None:
+        return _respond(fast)  # committed: the ingest pipeline answers after the commit
+    answer = await to_thread.run_sync(
+        lambda: dispatcher.handle(tenant, sta, base_url=base_url, may_write=True)
+    )
+    return _respond(answer)
 
 
 def parse_json(body: bytes, content_type: str) -> Any:

@@ -5,7 +5,9 @@ after the oldest arrived, or as soon as `batch_rows` rows are waiting. A batch h
 submissions (one CreateObservations request is never split over two transactions; a
 larger one is a batch of its own). The writer writes a batch in one transaction and only
 then resolves the submitters' futures: an HTTP answer or an MQTT acknowledgement always
-follows the commit.
+follows the commit. The futures of a batch awaited on one event loop are resolved with one
+wake-up of that loop (not one per submission), and the writer is woken only when a batch
+becomes due or its first submission arrives.
 
 Backpressure: at most `queue_rows` rows wait or are being written. `submit(wait=False)`
 (HTTP) raises `IngestBusy` (503 with Retry-After) when a submission does not fit;
@@ -19,7 +21,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
@@ -34,6 +36,11 @@ log = logging.getLogger(__name__)
 ROOM_POLL_SECONDS = 0.002  # how often a waiting MQTT submission looks for room
 # Told the ids of the tenants a batch wrote, after its commit, in the writer thread.
 CommitListener = Callable[[frozenset[int]], None]
+# Where a submitter waits for its outcomes: a future of its event loop, or of its thread.
+Waiter = asyncio.Future[list[Outcome]] | Future[list[Outcome]]
+Queued = tuple[Submission, Waiter, float]
+# A future of an event loop with its outcomes, or the failure of its batch.
+Settlement = tuple[asyncio.Future[list[Outcome]], list[Outcome], Exception | None]
 
 
 class IngestBusy(Unavailable):
@@ -66,7 +73,7 @@ class IngestPipeline:
         self.batch_rows = batch_rows
         self.queue_rows = queue_rows
         self._condition = threading.Condition()
-        self._queue: deque[tuple[Submission, Future[list[Outcome]], float]] = deque()
+        self._queue: deque[Queued] = deque()
         self._queued_rows = 0
         self._pending_rows = 0  # queued or being written
         self._closed = False
@@ -90,19 +97,21 @@ class IngestPipeline:
         """Ingest rows; the id or the error of each, once committed (None rows: errors).
         `streams`: if one of these does not exist, every row is refused (StreamMissing)."""
         submission = Submission(tenant, rows, base_url, streams=streams)
-        while (future := self._offer(submission)) is None:
+        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
+        while not self._offer(submission, future):
             if not wait:
                 raise self._busy()
             await asyncio.sleep(ROOM_POLL_SECONDS)
-        return await asyncio.wrap_future(future)
+        return await future
 
     def submit_blocking(
         self, tenant: TenantRef, rows: list[Row | None], *, base_url: str, wait: bool = False
     ) -> list[Outcome]:
         """`submit` for threads: blocks until the rows are committed."""
         submission = Submission(tenant, rows, base_url)
+        future: Future[list[Outcome]] = Future()
         with self._condition:
-            while (future := self._offer(submission)) is None:
+            while not self._offer(submission, future):
                 if not wait:
                     raise self._busy()
                 self._condition.wait()
@@ -128,16 +137,15 @@ class IngestPipeline:
             retry_after=1,
         )
 
-    def _offer(self, submission: Submission) -> Future[list[Outcome]] | None:
-        """Queue the submission if it fits; None when it does not."""
+    def _offer(self, submission: Submission, waiter: Waiter) -> bool:
+        """Queue the submission if it fits; False when it does not."""
         count = len(submission.rows)
         with self._condition:
             if self._closed:
                 raise IngestStopped("the platform is shutting down; retry later")
             if self._pending_rows and self._pending_rows + count > self.queue_rows:
-                return None
-            future: Future[list[Outcome]] = Future()
-            self._queue.append((submission, future, time.monotonic()))
+                return False
+            self._queue.append((submission, waiter, time.monotonic()))
             self._queued_rows += count
             self._pending_rows += count
             if self._thread is None:
@@ -145,8 +153,11 @@ class IngestPipeline:
                     target=self._run, name="sensorthings-ingest", daemon=True
                 )
                 self._thread.start()
-            self._condition.notify_all()
-            return future
+            # The writer waits for a first submission, then until the batch is due or full:
+            # nothing in between concerns it (waking it per submission costs the GIL).
+            if len(self._queue) == 1 or self._queued_rows >= self.batch_rows:
+                self._condition.notify_all()
+            return True
 
     def _run(self) -> None:
         while True:
@@ -155,7 +166,7 @@ class IngestPipeline:
                 return
             self._write(taken)
 
-    def _take(self) -> list[tuple[Submission, Future[list[Outcome]], float]] | None:
+    def _take(self) -> list[Queued] | None:
         """The next batch, once it is due; None when closed and drained."""
         with self._condition:
             while not self._queue:
@@ -176,7 +187,7 @@ class IngestPipeline:
             self._queued_rows -= rows
             return batch
 
-    def _write(self, batch: Sequence[tuple[Submission, Future[list[Outcome]], float]]) -> None:
+    def _write(self, batch: Sequence[Queued]) -> None:
         submissions = [submission for submission, _future, _at in batch]
         try:
             write_batch(self.database, submissions, self.publish)
@@ -192,11 +203,7 @@ class IngestPipeline:
             with self._condition:
                 self._pending_rows -= sum(len(s.rows) for s in submissions)
                 self._condition.notify_all()
-        for submission, future, _at in batch:
-            if failure is not None:
-                future.set_exception(failure)
-            else:
-                future.set_result(submission.outcomes)
+        _settle_all(batch, failure)
 
     def _tell(self, tenants: frozenset[int]) -> None:
         for listener in self._listeners:
@@ -204,3 +211,32 @@ class IngestPipeline:
                 listener(tenants)
             except Exception:
                 log.exception("a commit listener of the ingest failed; the batch is stored")
+
+
+def _settle_all(batch: Sequence[Queued], failure: Exception | None) -> None:
+    """Resolve the waiters of a written batch: a thread's at once, and those of each event
+    loop together, in one callback of that loop."""
+    by_loop: defaultdict[asyncio.AbstractEventLoop, list[Settlement]] = defaultdict(list)
+    for submission, waiter, _at in batch:
+        if isinstance(waiter, asyncio.Future):
+            by_loop[waiter.get_loop()].append((waiter, submission.outcomes, failure))
+        elif failure is not None:
+            waiter.set_exception(failure)
+        else:
+            waiter.set_result(submission.outcomes)
+    for loop, settlements in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, settlements)
+        except RuntimeError:  # the loop is closed: nobody waits for these any more
+            log.debug("an event loop closed before %d ingest answers", len(settlements))
+
+
+def _settle(settlements: Sequence[Settlement]) -> None:
+    """In the submitters' event loop: resolve their futures (a cancelled one is skipped)."""
+    for future, outcomes, failure in settlements:
+        if future.done():
+            continue
+        if failure is not None:
+            future.set_exception(failure)
+        else:
+            future.set_result(outcomes)
