@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from stadtkern.mqtt.paho_ import ReadAheadClient
 from stadtkern.settings import MqttSettings
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
@@ -105,8 +106,9 @@ def tls_context(settings: MqttSettings) -> ssl.SSLContext:
 def new_client(
     settings: MqttSettings, address: BrokerAddress, tls: ssl.SSLContext | None = None
 ) -> paho.Client:
-    """A paho client with a persistent session (MQTT 3.1.1, clean_session=False, manual acks)."""
-    client = paho.Client(
+    """A paho client with a persistent session (MQTT 3.1.1, clean_session=False, manual acks)
+    that reads in large pieces (`mqtt/paho_.py`)."""
+    client = ReadAheadClient(
         CallbackAPIVersion.VERSION2,
         client_id=settings.client_id,
         clean_session=False,
