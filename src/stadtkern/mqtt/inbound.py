@@ -156,7 +156,7 @@ class InboundRouter:
         try:
             await route.handler.handle(inbound)
         except Exception as error:
-            self._failed(route, inbound, error)
+            self._failed(route, [inbound], error)
             return [index]
         return []
 
@@ -172,24 +172,30 @@ class InboundRouter:
             if len(outcomes) != len(inbound):
                 raise RuntimeError(f"{len(outcomes)} outcomes for {len(inbound)} messages")
         except Exception as error:
-            for message in inbound:
-                self._failed(route, message, error)
-            return [index for index, _message in items]
+            outcomes = [error] * len(inbound)
+        # One error often fails many messages (the database is down): it is logged once.
+        failures: dict[int, tuple[BaseException, list[InboundMessage]]] = {}
         failed = []
         for (index, message), outcome in zip(items, outcomes, strict=True):
             if outcome is not None:
-                self._failed(route, message, outcome)
+                failures.setdefault(id(outcome), (outcome, []))[1].append(message)
                 failed.append(index)
+        for outcome, messages in failures.values():
+            self._failed(route, messages, outcome)
         return failed
 
-    def _failed(self, route: Route, message: InboundMessage, error: BaseException) -> None:
+    def _failed(
+        self, route: Route, messages: Sequence[InboundMessage], error: BaseException
+    ) -> None:
+        first = messages[0]
         logger.error(
-            "MQTT handler of module %r failed on %r; the message stays unacknowledged",
+            "MQTT handler of module %r failed on %r%s; left unacknowledged",
             route.module,
-            f"{message.tenant.slug}/{message.topic}",
+            f"{first.tenant.slug}/{first.topic}",
+            f" and {len(messages) - 1} more messages" if len(messages) > 1 else "",
             exc_info=error,
         )
-        self._metrics.handler_failures.labels(module=route.module).inc()
+        self._metrics.handler_failures.labels(module=route.module).inc(len(messages))
 
     def _drop(self, reason: str, topic: str) -> bool:
         logger.info("Dropping MQTT message on %r: %s", topic, reason)

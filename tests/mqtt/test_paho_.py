@@ -1,0 +1,45 @@
+"""The read-ahead socket under paho: small reads served from one large read, on the wire."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from stadtkern.mqtt.paho_ import ReadAheadSocket
+
+PUBACK_1, PUBACK_2 = b"\x40\x02\x00\x01", b"\x40\x02\x00\x02"
+
+
+def test_small_reads_come_from_one_large_read_until_the_socket_is_empty() -> None:
+    ours, broker = socket.socketpair()
+    with ours, broker:
+        ours.setblocking(False)
+        reader = ReadAheadSocket(ours)
+        broker.sendall(PUBACK_1 + PUBACK_2)
+        assert reader.recv(1) == b"\x40"  # paho reads the command byte by itself
+        # The rest arrived with it: it is announced, and served without touching the socket.
+        assert reader.buffered() == 7
+        assert reader.pending() == 7
+        assert reader.recv(1) == b"\x02"
+        assert reader.recv(2) == b"\x00\x01"
+        assert reader.recv(100) == PUBACK_2  # never more than the buffer holds
+        assert reader.pending() == 0
+        with pytest.raises(BlockingIOError):  # as paho expects of a non-blocking socket
+            reader.recv(1)
+        broker.sendall(PUBACK_1)
+        assert reader.recv(4) == PUBACK_1
+        broker.shutdown(socket.SHUT_WR)
+        assert reader.recv(1) == b""  # the broker closed the connection
+
+
+def test_writes_and_the_descriptor_are_the_sockets() -> None:
+    ours, broker = socket.socketpair()
+    with ours, broker:
+        reader = ReadAheadSocket(ours)
+        assert reader.fileno() == ours.fileno()
+        assert reader.send(PUBACK_1) == 4
+        assert broker.recv(4) == PUBACK_1
+        assert reader.getsockname() == ours.getsockname()  # anything else is passed through
+        reader.close()
+        assert ours.fileno() == -1
