@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from stadtkern.mqtt.paho_ import ReadAheadClient
+from stadtkern.mqtt.paho_ import PAHO_LOGGER, ReadAheadClient
 from stadtkern.settings import MqttSettings
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
@@ -127,7 +127,7 @@ def new_client(
     return client
 
 
-_paho_logger = logging.getLogger("stadtkern.mqtt.paho")
+_paho_logger = PAHO_LOGGER
 _PAHO_LEVELS: dict[int, int] = {
     paho.MQTT_LOG_ERR: logging.ERROR,
     paho.MQTT_LOG_WARNING: logging.WARNING,

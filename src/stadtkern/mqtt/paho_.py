@@ -13,12 +13,14 @@ TLS, acknowledgements and reconnects are paho's own.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 
 READ_SIZE = 256 * 1024
+PAHO_LOGGER = logging.getLogger("stadtkern.mqtt.paho")
 # Packets read from the buffer in one round of paho's loop, so that queued PUBACKs and the
 # keep-alive check still get their turn under a steady stream.
 PACKETS_PER_ROUND = 1000
@@ -76,7 +78,13 @@ class ReadAheadSocket:
 
 
 class ReadAheadClient(paho.Client):
-    """A paho client whose connection reads through `ReadAheadSocket`."""
+    """A paho client whose connection reads through `ReadAheadSocket`, and which formats its
+    debug lines (two for every message: received, acknowledged) only when they are shown."""
+
+    def _easy_log(self, level: Any, fmt: str, *args: Any) -> None:
+        if level == paho.MQTT_LOG_DEBUG and not PAHO_LOGGER.isEnabledFor(logging.DEBUG):
+            return
+        super()._easy_log(level, fmt, *args)
 
     def _create_socket(self) -> Any:
         return ReadAheadSocket(super()._create_socket())
