@@ -1,12 +1,15 @@
-"""The read-ahead socket under paho: small reads served from one large read, on the wire."""
+"""The platform's paho client on the wire: small reads served from one large read, and the
+PUBACKs of a burst written at once."""
 
 from __future__ import annotations
 
 import socket
 
+import paho.mqtt.client as paho
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
-from stadtkern.mqtt.paho_ import ReadAheadSocket
+from stadtkern.mqtt.paho_ import PlatformClient, ReadAheadSocket
 
 PUBACK_1, PUBACK_2 = b"\x40\x02\x00\x01", b"\x40\x02\x00\x02"
 
@@ -43,3 +46,16 @@ def test_writes_and_the_descriptor_are_the_sockets() -> None:
         assert reader.getsockname() == ours.getsockname()  # anything else is passed through
         reader.close()
         assert ours.fileno() == -1
+
+
+def test_the_pubacks_of_a_burst_go_out_in_one_write_in_order() -> None:
+    ours, broker = socket.socketpair()
+    with ours, broker:
+        client = PlatformClient(
+            CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311, manual_ack=True
+        )
+        client._sock = ours  # a connected client without a network thread writes at once
+        client.ack_many([1, 2, 513])
+        client.ack_many([])  # nothing to send: no empty packet either
+        broker.settimeout(5)
+        assert broker.recv(100) == b"\x40\x02\x00\x01\x40\x02\x00\x02\x40\x02\x02\x01"

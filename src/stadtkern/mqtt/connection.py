@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from stadtkern.mqtt.paho_ import PAHO_LOGGER, ReadAheadClient
+from stadtkern.mqtt.paho_ import PAHO_LOGGER, PlatformClient
 from stadtkern.settings import MqttSettings
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
@@ -105,10 +105,10 @@ def tls_context(settings: MqttSettings) -> ssl.SSLContext:
 
 def new_client(
     settings: MqttSettings, address: BrokerAddress, tls: ssl.SSLContext | None = None
-) -> paho.Client:
+) -> PlatformClient:
     """A paho client with a persistent session (MQTT 3.1.1, clean_session=False, manual acks)
-    that reads in large pieces (`mqtt/paho_.py`)."""
-    client = ReadAheadClient(
+    that reads in large pieces and acknowledges in bulk (`mqtt/paho_.py`)."""
+    client = PlatformClient(
         CallbackAPIVersion.VERSION2,
         client_id=settings.client_id,
         clean_session=False,

@@ -1,19 +1,22 @@
-"""paho's client, reading what the broker sent in large pieces.
+"""paho's client, reading what the broker sent in large pieces and acknowledging in bulk.
 
 paho reads every packet with at least three `recv` calls (the command byte, the remaining
 length byte by byte, then the rest) and goes once around its network loop (a `select`, the
 keep-alive check, the write queue) per packet. Under a backlog of small PUBLISHes that is most
-of the platform's MQTT cost. `ReadAheadClient` hands paho a socket that fills a buffer with
+of the platform's MQTT cost. `PlatformClient` hands paho a socket that fills a buffer with
 one `recv` of up to `READ_SIZE` bytes and serves paho's small reads from it, and reads every
 packet already in that buffer in one round of the loop. paho knows such sockets: its TLS and
 WebSocket sockets buffer too, and `pending()` tells its loop not to wait in `select` while
-buffered bytes remain. Nothing else changes: paho still parses each packet, and keep-alive,
-TLS, acknowledgements and reconnects are paho's own.
+buffered bytes remain. `ack_many` queues the PUBACKs of a burst as one write (paho's `ack`
+wakes its thread and writes once per message). Nothing else changes: paho still parses each
+packet, and keep-alive, TLS and reconnects are paho's own.
 """
 
 from __future__ import annotations
 
 import logging
+import struct
+from collections.abc import Sequence
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -24,6 +27,8 @@ PAHO_LOGGER = logging.getLogger("stadtkern.mqtt.paho")
 # Packets read from the buffer in one round of paho's loop, so that queued PUBACKs and the
 # keep-alive check still get their turn under a steady stream.
 PACKETS_PER_ROUND = 1000
+PUBACK = 0x40
+_PUBACK_FRAME = struct.Struct("!BBH")  # MQTT 3.1.1, 3.4: type, remaining length 2, packet id
 
 
 class ReadAheadSocket:
@@ -77,9 +82,21 @@ class ReadAheadSocket:
         return getattr(self._sock, name)
 
 
-class ReadAheadClient(paho.Client):
-    """A paho client whose connection reads through `ReadAheadSocket`, and which formats its
-    debug lines (two for every message: received, acknowledged) only when they are shown."""
+class PlatformClient(paho.Client):
+    """A paho client whose connection reads through `ReadAheadSocket`, which acknowledges
+    many messages with one write, and formats its debug lines (two for every message:
+    received, acknowledged) only when they are shown."""
+
+    def ack_many(self, mids: Sequence[int]) -> None:
+        """Acknowledge QoS 1 messages (manual acks) in this order, with one write."""
+        if not mids:
+            return
+        if PAHO_LOGGER.isEnabledFor(logging.DEBUG):
+            PAHO_LOGGER.debug("Sending %d PUBACKs (Mids: %s)", len(mids), list(mids))
+        frames = b"".join(_PUBACK_FRAME.pack(PUBACK, 2, mid) for mid in mids)
+        # paho's own ack() queues one such packet per message; its writer only looks at the
+        # command of PUBLISH and DISCONNECT packets, so many PUBACK frames go out as one.
+        self._packet_queue(PUBACK, frames, 0, 0)
 
     def _easy_log(self, level: Any, fmt: str, *args: Any) -> None:
         if level == paho.MQTT_LOG_DEBUG and not PAHO_LOGGER.isEnabledFor(logging.DEBUG):

@@ -28,6 +28,7 @@ from stadtkern.mqtt.inbound import InboundRouter, Received, ResolveTenant
 from stadtkern.mqtt.intake import Intake
 from stadtkern.mqtt.metrics import MqttMetrics
 from stadtkern.mqtt.outbox import OutboxMessage, add_entries, add_entry
+from stadtkern.mqtt.paho_ import PlatformClient
 from stadtkern.mqtt.topics import full_topic
 from stadtkern.settings import MqttSettings
 
@@ -87,7 +88,7 @@ class MqttService:
         )
         self._backoff = Backoff(settings.reconnect_min_delay, settings.reconnect_max_delay)
         self._courier: OutboxCourier | None = None
-        self._client: paho.Client | None = None
+        self._client: PlatformClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._intake: Intake | None = None
@@ -249,9 +250,7 @@ class MqttService:
         # After a reconnect the broker sends the message again; acknowledging the old copy on
         # the new connection could hit an unrelated packet id.
         connection = self._connection
-        for message in messages:
-            if message.qos != 0 and message.connection == connection:
-                client.ack(message.mid, message.qos)
+        client.ack_many([m.mid for m in messages if m.qos == 1 and m.connection == connection])
 
     def _send(self, message: OutboxMessage) -> int | None:
         client = self._client
