@@ -21,6 +21,7 @@ from stadtkern.mqtt.topics import (
 logger = logging.getLogger(__name__)
 
 ResolveTenant = Callable[[str], Awaitable[TenantRef | None]]
+MATCHES_KEPT = 10_000  # topics whose matching routes are remembered (then forgotten at once)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,8 @@ class InboundRouter:
         ]
         self._resolve_tenant = resolve_tenant
         self._metrics = metrics
+        # A device publishes to the same topic again and again: its matching routes are kept.
+        self._matching: dict[str, list[Route]] = {}
 
     def subscriptions(self) -> list[tuple[str, int]]:
         """Broker filters with their QoS; a filter covered by a broader one is left out."""
@@ -133,7 +136,12 @@ class InboundRouter:
         slug, relative = parts
         if slug == PLATFORM_PREFIX or slug.startswith("_"):
             return self._drop("platform_topic", topic)
-        routes = [route for route in self._routes if topic_matches(route.topic_filter, topic)]
+        routes = self._matching.get(topic)
+        if routes is None:
+            routes = [route for route in self._routes if topic_matches(route.topic_filter, topic)]
+            if len(self._matching) >= MATCHES_KEPT:
+                self._matching.clear()
+            self._matching[topic] = routes
         if not routes:
             # A persistent session keeps subscriptions of handlers that no longer exist.
             return self._drop("no_handler", topic)

@@ -51,6 +51,7 @@ class Intake:
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
         self._scheduled = False
+        self._paho_waits = False
         self._closed = False
         self._ready = asyncio.Event()
         self._freed = asyncio.Event()
@@ -70,7 +71,9 @@ class Intake:
         """Called in paho's thread for every message; waits while the hand-over is full."""
         with self._room:
             while len(self._waiting) >= self.backlog and not self._closed:
+                self._paho_waits = True
                 self._room.wait(ROOM_WAIT_SECONDS)
+            self._paho_waits = False
             if self._closed:
                 return  # not acknowledged: the broker delivers it again
             self._waiting.append(message)
@@ -95,7 +98,7 @@ class Intake:
         with self._room:
             count = min(most, len(self._waiting))
             burst = [self._waiting.popleft() for _ in range(count)]
-            if burst:
+            if burst and self._paho_waits:
                 self._room.notify_all()
             return burst
 
