@@ -59,3 +59,17 @@ def test_the_pubacks_of_a_burst_go_out_in_one_write_in_order() -> None:
         client.ack_many([])  # nothing to send: no empty packet either
         broker.settimeout(5)
         assert broker.recv(100) == b"\x40\x02\x00\x01\x40\x02\x00\x02\x40\x02\x02\x01"
+
+
+def test_messages_reach_on_message_and_per_topic_callbacks_still_work() -> None:
+    client = PlatformClient(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
+    heard: list[tuple[str, str]] = []
+    client.on_message = lambda _c, _u, m: heard.append(("all", m.topic))
+    message = paho.MQTTMessage(mid=1, topic=b"kl/v1.1/Observations")
+    client._handle_on_message(message)
+    assert heard == [("all", "kl/v1.1/Observations")]
+    # With a per-topic callback, paho's own matching decides, as before.
+    client.message_callback_add("kl/#", lambda _c, _u, m: heard.append(("kl", m.topic)))
+    client._handle_on_message(message)
+    client._handle_on_message(paho.MQTTMessage(mid=2, topic=b"other/x"))
+    assert heard[1:] == [("kl", "kl/v1.1/Observations"), ("all", "other/x")]

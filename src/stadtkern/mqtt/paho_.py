@@ -103,6 +103,27 @@ class PlatformClient(paho.Client):
             return
         super()._easy_log(level, fmt, *args)
 
+    _filtered = False  # whether per-topic callbacks were added (the platform adds none)
+
+    def message_callback_add(self, sub: str, callback: Any) -> None:
+        """Add a callback for messages matching `sub` (as paho does)."""
+        self._filtered = True
+        super().message_callback_add(sub, callback)
+
+    def _handle_on_message(self, message: paho.MQTTMessage) -> None:
+        # paho matches every message's topic against the per-topic callbacks, which the
+        # platform never adds: without any, the message goes to on_message straight away.
+        on_message = self.on_message
+        if self._filtered or on_message is None:
+            super()._handle_on_message(message)
+            return
+        with self._in_callback_mutex:
+            try:
+                on_message(self, self._userdata, message)
+            except Exception:
+                PAHO_LOGGER.exception("on_message failed; paho's network thread stops")
+                raise
+
     def _create_socket(self) -> Any:
         return ReadAheadSocket(super()._create_socket())
 
