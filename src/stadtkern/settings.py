@@ -53,6 +53,12 @@ class MqttSettings(BaseModel):
         le=10_000,
         description="Inbound messages handled at once (acknowledged in the order received)",
     )
+    inbound_backlog: int = Field(
+        default=2000,
+        ge=1,
+        le=1_000_000,
+        description="Inbound messages waiting to be handled before the client reads no more",
+    )
     outbox_lease_seconds: float = Field(
         default=60.0, ge=1, description="How long a process holds outbox rows it is sending"
     )

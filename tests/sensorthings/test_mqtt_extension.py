@@ -255,6 +255,32 @@ def test_mqtt_create_refuses_invalid_and_foreign_messages(stack: Stack) -> None:
     assert found[0]["result"] == 1.25
 
 
+def test_mqtt_create_a_burst_with_bad_messages_stores_every_good_one(stack: Stack) -> None:
+    """Messages published back to back reach the platform in bursts (one ingest submission
+    each); a bad message among them is dropped alone, and every good one is stored once."""
+    town = stack.towns[0]
+    topic = f"{town.slug}/v1.1/Datastreams({town.datastream})/Observations"
+    bad = [b"not json", b'{"phenomenonTime": "2026-12-01T08:00:00Z"}', b'{"result": "x", "a": 1}']
+    good: list[int] = []
+    with connected(stack.broker_url, town.operator, _user(town.operator)) as device:
+        sent = []
+        for number in range(60):
+            if number % 5 == 2:
+                payload = bad[number % len(bad)]
+            else:
+                good.append(number)
+                payload = json.dumps({"result": number}).encode()
+            sent.append(device.client.publish(topic, payload, qos=1))
+        for info in sent:
+            info.wait_for_publish(timeout=WAIT)
+        # Connected until all are stored: amqtt forgets what it has not yet forwarded of a
+        # client that disconnects, though it acknowledged it.
+        found = _wait_observations(stack, town, len(good))
+    time.sleep(0.3)  # a duplicate or a wrongly stored bad message would be committed by now
+    assert sorted(o["result"] for o in _observations(stack, town)) == good
+    assert len(found) == len(good)
+
+
 def test_mqtt_receive_created_entities_on_subscribed_topics(stack: Stack) -> None:
     """/req/receive-updates-via-mqtt: collection, entity, property and $select topics."""
     town, other = stack.towns

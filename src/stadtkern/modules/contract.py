@@ -42,13 +42,23 @@ class InboundMessage:
     retain: bool
 
 
+# Handles the messages of one burst together: per message, None when it is handled (it may be
+# acknowledged) or the exception that left it unhandled (it stays unacknowledged).
+BurstHandler = Callable[[Sequence[InboundMessage]], Awaitable[Sequence[BaseException | None]]]
+
+
 @dataclass(frozen=True)
 class TopicHandler:
-    """An MQTT subscription of a module; `pattern` is relative to the tenant prefix."""
+    """An MQTT subscription of a module; `pattern` is relative to the tenant prefix.
+
+    With `handle_burst`, the messages that arrived together are passed to it at once instead
+    of to `handle` one by one (the SensorThings ingest stores them as one submission).
+    """
 
     pattern: str
     handle: Callable[[InboundMessage], Awaitable[None]]
     qos: int = 1
+    handle_burst: BurstHandler | None = None
 
 
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from stadtkern.mqtt.paho_ import PAHO_LOGGER, PlatformClient
 from stadtkern.settings import MqttSettings
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
@@ -104,9 +105,10 @@ def tls_context(settings: MqttSettings) -> ssl.SSLContext:
 
 def new_client(
     settings: MqttSettings, address: BrokerAddress, tls: ssl.SSLContext | None = None
-) -> paho.Client:
-    """A paho client with a persistent session (MQTT 3.1.1, clean_session=False, manual acks)."""
-    client = paho.Client(
+) -> PlatformClient:
+    """A paho client with a persistent session (MQTT 3.1.1, clean_session=False, manual acks)
+    that reads in large pieces and acknowledges in bulk (`mqtt/paho_.py`)."""
+    client = PlatformClient(
         CallbackAPIVersion.VERSION2,
         client_id=settings.client_id,
         clean_session=False,
@@ -125,7 +127,7 @@ def new_client(
     return client
 
 
-_paho_logger = logging.getLogger("stadtkern.mqtt.paho")
+_paho_logger = PAHO_LOGGER
 _PAHO_LEVELS: dict[int, int] = {
     paho.MQTT_LOG_ERR: logging.ERROR,
     paho.MQTT_LOG_WARNING: logging.WARNING,

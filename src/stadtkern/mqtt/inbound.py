@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
-import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +21,7 @@ from stadtkern.mqtt.topics import (
 logger = logging.getLogger(__name__)
 
 ResolveTenant = Callable[[str], Awaitable[TenantRef | None]]
+MATCHES_KEPT = 10_000  # topics whose matching routes are remembered (then forgotten at once)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,37 +34,6 @@ class Received:
     retain: bool
     mid: int
     connection: int  # which connection it arrived on; a PUBACK only makes sense on that one
-
-
-class Arrivals:
-    """Messages handed from paho's network thread to the event loop, many per wake-up.
-
-    Waking the event loop costs a write to its self-pipe; under load one wake-up carries
-    every message that arrived in the meantime instead of one each.
-    """
-
-    def __init__(self, call_in_loop: Callable[..., None]) -> None:
-        self.queue: asyncio.Queue[Received] = asyncio.Queue()
-        self._call_in_loop = call_in_loop
-        self._waiting: collections.deque[Received] = collections.deque()
-        self._lock = threading.Lock()
-        self._scheduled = False
-
-    def arrive(self, message: Received) -> None:
-        """Called in paho's thread for every message."""
-        with self._lock:
-            self._waiting.append(message)
-            if self._scheduled:
-                return
-            self._scheduled = True
-        self._call_in_loop(self._deliver)
-
-    def _deliver(self) -> None:
-        with self._lock:
-            waiting, self._waiting = self._waiting, collections.deque()
-            self._scheduled = False
-        for message in waiting:
-            self.queue.put_nowait(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +60,8 @@ class InboundRouter:
         ]
         self._resolve_tenant = resolve_tenant
         self._metrics = metrics
+        # A device publishes to the same topic again and again: its matching routes are kept.
+        self._matching: dict[str, list[Route]] = {}
 
     def subscriptions(self) -> list[tuple[str, int]]:
         """Broker filters with their QoS; a filter covered by a broader one is left out."""
@@ -122,6 +92,40 @@ class InboundRouter:
 
     async def route(self, message: Received) -> bool:
         """Handle one message; True when it may be acknowledged (handled or dropped on purpose)."""
+        (verdict,) = await self.route_burst([message])
+        return verdict
+
+    async def route_burst(self, messages: Sequence[Received]) -> list[bool]:
+        """Handle messages that arrived together; per message, True when it may be
+        acknowledged. A handler with `handle_burst` gets all of its messages at once."""
+        verdicts: list[bool] = [True] * len(messages)
+        deliveries: list[tuple[int, InboundMessage, list[Route]]] = []
+        for index, message in enumerate(messages):
+            prepared = await self._prepare(message)
+            if isinstance(prepared, bool):
+                verdicts[index] = prepared
+            else:
+                deliveries.append((index, *prepared))
+        if not deliveries:
+            return verdicts
+        batches: dict[int, tuple[Route, list[tuple[int, InboundMessage]]]] = {}
+        single: list[tuple[int, InboundMessage, Route]] = []
+        for index, inbound, routes in deliveries:
+            for route in routes:
+                if route.handler.handle_burst is not None:
+                    batches.setdefault(id(route), (route, []))[1].append((index, inbound))
+                else:
+                    single.append((index, inbound, route))
+        work = [self._handle_burst(route, items) for route, items in batches.values()]
+        work += [self._handle_one(index, inbound, route) for index, inbound, route in single]
+        for failed in await asyncio.gather(*work):
+            for index in failed:
+                verdicts[index] = False
+        return verdicts
+
+    async def _prepare(self, message: Received) -> bool | tuple[InboundMessage, list[Route]]:
+        """The message for the matching handlers, or whether a message nobody handles may be
+        acknowledged (dropped on purpose: True; the tenant could not be resolved: False)."""
         self._metrics.received.inc()
         if message.topic is None:
             return self._drop("invalid_topic", "<not UTF-8>")
@@ -132,7 +136,12 @@ class InboundRouter:
         slug, relative = parts
         if slug == PLATFORM_PREFIX or slug.startswith("_"):
             return self._drop("platform_topic", topic)
-        routes = [route for route in self._routes if topic_matches(route.topic_filter, topic)]
+        routes = self._matching.get(topic)
+        if routes is None:
+            routes = [route for route in self._routes if topic_matches(route.topic_filter, topic)]
+            if len(self._matching) >= MATCHES_KEPT:
+                self._matching.clear()
+            self._matching[topic] = routes
         if not routes:
             # A persistent session keeps subscriptions of handlers that no longer exist.
             return self._drop("no_handler", topic)
@@ -148,19 +157,53 @@ class InboundRouter:
         if not routes:
             return self._drop("module_disabled", topic)
         inbound = InboundMessage(tenant, relative, message.payload, message.qos, message.retain)
-        handled = True
-        for route in routes:
-            try:
-                await route.handler.handle(inbound)
-            except Exception:
-                logger.exception(
-                    "MQTT handler of module %r failed on %r; the message stays unacknowledged",
-                    route.module,
-                    topic,
-                )
-                self._metrics.handler_failures.labels(module=route.module).inc()
-                handled = False
-        return handled
+        return inbound, routes
+
+    async def _handle_one(self, index: int, inbound: InboundMessage, route: Route) -> list[int]:
+        """Run a handler on one message; the message's index when it failed."""
+        try:
+            await route.handler.handle(inbound)
+        except Exception as error:
+            self._failed(route, [inbound], error)
+            return [index]
+        return []
+
+    async def _handle_burst(
+        self, route: Route, items: Sequence[tuple[int, InboundMessage]]
+    ) -> list[int]:
+        """Run a burst handler on its messages; the indices of those that failed."""
+        handle_burst = route.handler.handle_burst
+        assert handle_burst is not None  # noqa: S101 - only burst routes come here
+        inbound = [message for _index, message in items]
+        try:
+            outcomes = await handle_burst(inbound)
+            if len(outcomes) != len(inbound):
+                raise RuntimeError(f"{len(outcomes)} outcomes for {len(inbound)} messages")
+        except Exception as error:
+            outcomes = [error] * len(inbound)
+        # One error often fails many messages (the database is down): it is logged once.
+        failures: dict[int, tuple[BaseException, list[InboundMessage]]] = {}
+        failed = []
+        for (index, message), outcome in zip(items, outcomes, strict=True):
+            if outcome is not None:
+                failures.setdefault(id(outcome), (outcome, []))[1].append(message)
+                failed.append(index)
+        for outcome, messages in failures.values():
+            self._failed(route, messages, outcome)
+        return failed
+
+    def _failed(
+        self, route: Route, messages: Sequence[InboundMessage], error: BaseException
+    ) -> None:
+        first = messages[0]
+        logger.error(
+            "MQTT handler of module %r failed on %r%s; left unacknowledged",
+            route.module,
+            f"{first.tenant.slug}/{first.topic}",
+            f" and {len(messages) - 1} more messages" if len(messages) > 1 else "",
+            exc_info=error,
+        )
+        self._metrics.handler_failures.labels(module=route.module).inc(len(messages))
 
     def _drop(self, reason: str, topic: str) -> bool:
         logger.info("Dropping MQTT message on %r: %s", topic, reason)

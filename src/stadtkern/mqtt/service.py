@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import sys
@@ -25,9 +24,11 @@ from stadtkern.modules.contract import TopicHandler
 from stadtkern.mqtt.broker_log import LOG_TOPICS
 from stadtkern.mqtt.connection import Backoff, broker_address, new_client, tls_context
 from stadtkern.mqtt.courier import LEASE, OutboxCourier
-from stadtkern.mqtt.inbound import Arrivals, InboundRouter, Received, ResolveTenant
+from stadtkern.mqtt.inbound import InboundRouter, Received, ResolveTenant
+from stadtkern.mqtt.intake import Intake
 from stadtkern.mqtt.metrics import MqttMetrics
 from stadtkern.mqtt.outbox import OutboxMessage, add_entries, add_entry
+from stadtkern.mqtt.paho_ import PlatformClient
 from stadtkern.mqtt.topics import full_topic
 from stadtkern.settings import MqttSettings
 
@@ -48,7 +49,8 @@ class MqttService:
     handler that raises leaves the message unacknowledged; the broker delivers it again when the
     session reconnects (MQTT 3.1.1 re-sends unacknowledged messages only then), and every
     matching handler runs again: inbound delivery is at least once, so handlers must be
-    idempotent. Messages are handled one at a time in arrival order.
+    idempotent. Messages reach the handlers in bursts (`mqtt/intake.py`): up to
+    `inbound_concurrency` are handled at once and acknowledged in the order received.
 
     paho's network loop runs in paho's thread and reconnects with exponential backoff and jitter;
     `start` returns at once even while the broker is unreachable.
@@ -86,9 +88,10 @@ class MqttService:
         )
         self._backoff = Backoff(settings.reconnect_min_delay, settings.reconnect_max_delay)
         self._courier: OutboxCourier | None = None
-        self._client: paho.Client | None = None
+        self._client: PlatformClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._intake: Intake | None = None
         self._connected = False
         self._connected_event: asyncio.Event | None = None
         self._connection = 0  # counts successful connections; written by paho's thread only
@@ -122,14 +125,21 @@ class MqttService:
             metrics=self._metrics,
             lease=self._outbox_lease,
         )
-        inbox = Arrivals(self._call_in_loop)
+        intake = Intake(
+            router=self._router,
+            acknowledge=self._acknowledge,
+            call_in_loop=self._call_in_loop,
+            capacity=self._settings.inbound_concurrency,
+            backlog=self._settings.inbound_backlog,
+        )
+        self._intake = intake
         client = new_client(self._settings, self._address, self._tls)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
         client.on_publish = self._on_publish
-        client.on_message = lambda _client, _userdata, message: self._on_message(inbox, message)
+        client.on_message = lambda _client, _userdata, message: self._on_message(intake, message)
         delay = self._backoff.next_delay()
         client.reconnect_delay_set(delay, delay)  # type: ignore[arg-type]  # paho says int
         self._metrics.connected.set(0)
@@ -140,7 +150,7 @@ class MqttService:
         client.loop_start()
         self._tasks = [
             asyncio.create_task(self._courier.run(), name="mqtt-outbox"),
-            asyncio.create_task(self._receive(inbox), name="mqtt-inbound"),
+            asyncio.create_task(intake.run(), name="mqtt-inbound"),
         ]
         logger.info("MQTT connecting to %s:%s", self._address.host, self._address.port)
 
@@ -157,6 +167,8 @@ class MqttService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._intake is not None:
+            self._intake.close()  # paho's thread may wait for room in the hand-over
         self._stopping = True
         client.disconnect()
         await anyio.to_thread.run_sync(client.loop_stop)
@@ -231,43 +243,14 @@ class MqttService:
 
     # --- event loop side ---------------------------------------------------------------------
 
-    async def _receive(self, inbox: Arrivals) -> None:
-        """Handle inbound messages concurrently; acknowledge them in the order received.
-
-        MQTT 3.1.1 (4.6) wants PUBACKs in the order of the PUBLISHes, and a handler that
-        waits for its commit (SensorThings ingest) must not hold up the messages behind it:
-        up to `inbound_concurrency` messages are handled at once, and each is acknowledged
-        once it and every message before it are done.
-        """
-        slots = asyncio.Semaphore(self._settings.inbound_concurrency)
-        order: collections.deque[tuple[Received, asyncio.Task[bool]]] = collections.deque()
-
-        def flush(_done: object) -> None:
-            while order and order[0][1].done():
-                message, task = order.popleft()
-                slots.release()
-                if not task.cancelled() and task.exception() is None and task.result():
-                    self._acknowledge(message)
-
-        try:
-            while True:
-                message = await inbox.queue.get()
-                await slots.acquire()
-                task = asyncio.create_task(self._router.route(message))
-                order.append((message, task))
-                task.add_done_callback(flush)
-        finally:
-            # Unfinished messages stay unacknowledged: the broker delivers them again.
-            for _message, task in order:
-                task.cancel()
-
-    def _acknowledge(self, message: Received) -> None:
+    def _acknowledge(self, messages: Sequence[Received]) -> None:
         client = self._client
+        if client is None:
+            return
         # After a reconnect the broker sends the message again; acknowledging the old copy on
         # the new connection could hit an unrelated packet id.
-        if message.qos == 0 or client is None or message.connection != self._connection:
-            return
-        client.ack(message.mid, message.qos)
+        connection = self._connection
+        client.ack_many([m.mid for m in messages if m.qos == 1 and m.connection == connection])
 
     def _send(self, message: OutboxMessage) -> int | None:
         client = self._client
@@ -396,7 +379,7 @@ class MqttService:
         if courier is not None:
             self._call_in_loop(courier.acknowledged, mid)
 
-    def _on_message(self, inbox: Arrivals, message: paho.MQTTMessage) -> None:
+    def _on_message(self, intake: Intake, message: paho.MQTTMessage) -> None:
         try:
             topic: str | None = message.topic
         except UnicodeDecodeError:
@@ -415,4 +398,4 @@ class MqttService:
             mid=message.mid,
             connection=self._connection,
         )
-        inbox.arrive(received)
+        intake.arrive(received)
