@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
 
 from stadtkern.errors import StadtkernError
+from stadtkern.sensorthings.bodies import BodyMode, parse_body
 from stadtkern.sensorthings.catalogue import OBSERVATION
 from stadtkern.sensorthings.create_observations import FEATURE_COMPONENT
 from stadtkern.sensorthings.field_values import field_columns
-from stadtkern.sensorthings.ingest.rows import COLUMNS, FEATURE_ID, INDEX, plan_groups
+from stadtkern.sensorthings.ingest.rows import COLUMNS, FEATURE_ID, INDEX, plan_create, plan_groups
 from stadtkern.sensorthings.ingest.sinks import TABLE, sqlite_time
 from stadtkern.sensorthings.links import reference_id
 
@@ -135,3 +136,36 @@ def test_sqlite_times_are_written_as_sqlalchemy_writes_them(
     assert processor is not None
     aware = moment.replace(tzinfo=zone)
     assert sqlite_time(aware) == processor(aware)
+
+
+def reference_single(body: dict[str, Any]) -> list[Any] | None:
+    """The row of a single POST as parse_body, the general writer's parser, reads it."""
+    try:
+        parsed = parse_body(OBSERVATION, body, mode=BodyMode.CREATE)
+    except StadtkernError:
+        return None
+    row: list[Any] = [None] * len(COLUMNS)
+    for column, stored in parsed.columns.items():
+        row[INDEX[column]] = stored
+    row[INDEX["datastream_id"]] = 7
+    if row[INDEX["phenomenon_time_start"]] is None:
+        row[INDEX["phenomenon_time_start"]] = NOW
+    return row
+
+
+single_fields = {
+    **{name: values[name] for name in ("phenomenonTime", "result", "resultTime", "validTime")},
+    "resultQuality": st.one_of(st.none(), st.text(max_size=3), st.integers()),
+    "parameters": st.one_of(st.none(), st.dictionaries(st.text(max_size=2), st.integers())),
+    "unknown": st.just(1),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional=single_fields))
+def test_a_single_posts_row_is_the_general_parsers_row(body: dict[str, Any]) -> None:
+    plan = plan_create("Datastreams(7)/Observations", body, NOW)
+    expected = reference_single(body)
+    assert (plan.row if plan is not None else None) == expected
+    if plan is not None and expected is not None:
+        assert [type(value) for value in plan.row] == [type(value) for value in expected]

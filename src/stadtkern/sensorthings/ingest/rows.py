@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from stadtkern.errors import BadRequest, StadtkernError
@@ -85,12 +86,18 @@ def plan_create(path_text: str, body: object, now: datetime) -> SinglePlan | Non
     """The row a POST of one Observation stores, or None where the general writer must act
     (another path, a nested entity, or any error: it answers with its own exact message)."""
     try:
-        eligible, parent = _parent(parse_path(path_text))
+        eligible, parent = _parent_of(path_text)
         if not eligible or not isinstance(body, Mapping):
             return None
         return SinglePlan(_single_row(body, parent, now), parent)
     except (StadtkernError, PathError):
         return None
+
+
+@lru_cache(maxsize=10_000)
+def _parent_of(path_text: str) -> tuple[bool, Parent | None]:
+    """`_parent` of a path text (a device posts to the same path again and again)."""
+    return _parent(parse_path(path_text))
 
 
 def _parent(path: ResourcePath) -> tuple[bool, Parent | None]:
@@ -107,11 +114,23 @@ def _parent(path: ResourcePath) -> tuple[bool, Parent | None]:
 
 
 def _single_row(body: Mapping[str, object], parent: Parent | None, now: datetime) -> Row:
-    parsed = parse_body(OBSERVATION, body, mode=BodyMode.CREATE)
     row: Row = [None] * len(COLUMNS)
-    for name, value in parsed.columns.items():
-        row[INDEX[name]] = value
-    for name, value in parsed.links.items():
+    if _plain(body):
+        # Only fields and links by name, the required ones among them: each field by the
+        # setter of its dataArray component, which gives what parse_body would give.
+        links = {}
+        for name, value in body.items():
+            setter = _SETTERS.get(name)
+            if setter is None:
+                links[name] = value
+            else:
+                setter(row, value)
+    else:
+        parsed = parse_body(OBSERVATION, body, mode=BodyMode.CREATE)
+        for name, value in parsed.columns.items():
+            row[INDEX[name]] = value
+        links = dict(parsed.links)
+    for name, value in links.items():
         if parent is not None and parent.entity.name == name:
             raise BadRequest(f"Observation.{name} is given by the URL")  # general path words it
         linked = reference_id(value, f"Observation.{name}")
@@ -223,6 +242,27 @@ def _setter(component: str) -> Setter:
 
         return result
     return general
+
+
+# The writable fields of an Observation; bodies with only these and links take the setters.
+_SETTERS = {
+    name: _setter(name)
+    for name in (
+        "phenomenonTime",
+        "result",
+        "resultTime",
+        "resultQuality",
+        "validTime",
+        "parameters",
+    )
+}
+_REQUIRED = frozenset(
+    field.name for field in OBSERVATION.fields if field.required and field.writable
+)
+
+
+def _plain(body: Mapping[str, object]) -> bool:
+    return body.keys() >= _REQUIRED and all(name in _SETTERS or name in LINK_NAMES for name in body)
 
 
 def _set_feature(row: Row, value: object) -> None:
