@@ -166,7 +166,7 @@ class Ceiling:
             "note": "headline ceiling: identical columns, indexes, checks and partitions, "
             "no foreign keys (the higher, stricter ceiling); the second figure adds foreign "
             "keys for the four references (SQLite's table has them; PostgreSQL's table "
-            "checks them in the writers instead, see sensorthings_0004)",
+            "checks them in the writers instead, see sensorthings_0006)",
         }
 
 
@@ -240,7 +240,7 @@ def _pg_scratch(conn: psycopg.Connection[Any], *, foreign_keys: bool) -> None:
         for number, (_name, bound) in enumerate(partitions):
             conn.execute(f"CREATE TABLE {SCRATCH}_p{number} PARTITION OF {SCRATCH} {bound}")
     if foreign_keys:
-        # The keys the table had before sensorthings_0004 moved their checks into the
+        # The keys the table had before sensorthings_0006 moved their checks into the
         # writers: what a per-row check of each reference costs the bulk path.
         for column, table in REFERENCES:
             conn.execute(

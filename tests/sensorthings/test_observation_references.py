@@ -1,6 +1,6 @@
 """The Observations' references on both backends: SQLite by foreign keys, PostgreSQL by the
 writers (checked and locked FOR KEY SHARE per batch) and by cascade triggers
-(migration sensorthings_0004). Nothing may point at an entity that is gone."""
+(migration sensorthings_0006). Nothing may point at an entity that is gone."""
 
 from __future__ import annotations
 

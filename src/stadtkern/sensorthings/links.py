@@ -54,7 +54,7 @@ def existing(ctx: WriteContext, entity: EntityType, entity_id: int, where: str) 
 
     The row is locked FOR KEY SHARE (PostgreSQL) until the transaction ends, as a foreign
     key's check would: a concurrent delete waits, so nothing links to an entity gone (the
-    Observations have no foreign keys there, see migration sensorthings_0004).
+    Observations have no foreign keys there, see migration sensorthings_0006).
     """
     table = entity.table
     found = ctx.session.scalar(

@@ -48,7 +48,7 @@ def _fk(target: str, **info: str) -> Any:
 
 
 # The Observations' references are foreign keys on SQLite only: on PostgreSQL the writers
-# check and lock them per batch and triggers cascade deletes (migration sensorthings_0004).
+# check and lock them per batch and triggers cascade deletes (migration sensorthings_0006).
 WRITERS_KEEP = {"postgresql": "checked by the writers, cascaded by triggers"}
 
 

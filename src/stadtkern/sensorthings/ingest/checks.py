@@ -165,7 +165,7 @@ def _missing_references(session: Session, parts: list[Part]) -> Missing:
 def _existing(session: Session, entity: EntityType, tenant_id: int, ids: set[int]) -> set[int]:
     """The ids the tenant has, locked FOR KEY SHARE (PostgreSQL) until the batch commits:
     the lock a foreign key's check takes, here once per referenced row rather than per
-    Observation (there are no foreign keys on the Observations there, sensorthings_0004)."""
+    Observation (there are no foreign keys on the Observations there, sensorthings_0006)."""
     table = entity.table
     ordered = sorted(ids)
     found: set[int] = set()

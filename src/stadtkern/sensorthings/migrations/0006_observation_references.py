@@ -10,8 +10,8 @@ sees it gone. The cascades the keys made are statement triggers: deleting Datast
 MultiDatastreams or FeaturesOfInterest (also through a Thing's or tenant's cascade) deletes
 their Observations. SQLite keeps its foreign keys, which cost it little.
 
-Revision ID: sensorthings_0004
-Revises: sensorthings_0003
+Revision ID: sensorthings_0006
+Revises: sensorthings_0005
 Create Date: 2026-12-02
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "sensorthings_0004"
-down_revision: str | Sequence[str] | None = "sensorthings_0003"
+revision: str = "sensorthings_0006"
+down_revision: str | Sequence[str] | None = "sensorthings_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
