@@ -30,7 +30,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 import stadtkern.core.models  # noqa: F401 - registers the tenant table the foreign keys refer to
 from stadtkern.db.base import Base, BigId, TenantScoped
 from stadtkern.db.geometry import Geometry
-from stadtkern.sensorthings.derived import LatestHead as LatestHead  # its table joins the metadata
+
+# the derived tables (fast reads) join the metadata with the models
+from stadtkern.sensorthings.derived import LatestHead as LatestHead
+from stadtkern.sensorthings.derived import ObservationHour as ObservationHour
 
 
 class ResultType:
