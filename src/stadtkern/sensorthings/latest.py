@@ -62,7 +62,7 @@ def latest_values(session: Session, context: ReadContext, options: QueryOptions)
         page_where.append(latest.c.datastream_id > after)
     postgresql = session.get_bind().dialect.name == "postgresql"
     query = (
-        select(*latest_rows.columns(stored_times=not postgresql))
+        select(*latest_rows.columns(stored=not postgresql))
         .select_from(joined.join(head, head.c.datastream_id == latest.c.datastream_id))
         .where(*page_where)
         .order_by(latest.c.datastream_id)

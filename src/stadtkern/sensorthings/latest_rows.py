@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, type_coerce
+from sqlalchemy import type_coerce
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import NullType
 
 from stadtkern.sensorthings.derived import LatestHead
 from stadtkern.sensorthings.models import LatestObservation, ResultType
 from stadtkern.sensorthings.results import COLUMNS as RESULT_COLUMNS
-from stadtkern.sensorthings.results import result_value
 from stadtkern.sensorthings.times import format_instant
 
 LATEST = LatestObservation.__table__
@@ -28,20 +28,21 @@ HEAD = LatestHead.__table__
 _TIMES = ("phenomenon_time_start", "phenomenon_time_end", "result_time")
 
 
-def columns(*, stored_times: bool) -> list[ColumnElement[Any]]:
-    """Datastream id, head, tail, Observation id, the three times (as stored text when
-    `stored_times`, SQLite), then the result columns."""
-    times: list[ColumnElement[Any]] = [LATEST.c[name] for name in _TIMES]
-    if stored_times:
-        times = [type_coerce(time, String) for time in times]
-    return [
+def columns(*, stored: bool) -> list[ColumnElement[Any]]:
+    """Datastream id, head, tail, Observation id, the three times, then the result columns;
+    `stored` (SQLite): every value as the driver gives it (times as text, JSON as text, no
+    conversion by SQLAlchemy for 10,000 rows), for `entries_json`."""
+    chosen: list[ColumnElement[Any]] = [
         LATEST.c.datastream_id,
         HEAD.c.head,
         HEAD.c.tail,
         LATEST.c.observation_id,
-        *times,
+        *(LATEST.c[name] for name in _TIMES),
         *(LATEST.c[name] for name in RESULT_COLUMNS),
     ]
+    if stored:
+        return [type_coerce(column, NullType()) for column in chosen]
+    return chosen
 
 
 def json_string(text: str) -> str:
@@ -50,25 +51,35 @@ def json_string(text: str) -> str:
 
 
 def entries_json(rows: Sequence[Any], base: str) -> str:
-    """The JSON array of the entries of `rows` (in `columns` order, SQLite's stored times)."""
+    """The JSON array of the entries of `rows` (`columns(stored=True)`, SQLite)."""
     parts = []
-    for stream_id, head, tail, observation_id, start, end, result_time, *results in rows:
-        del stream_id
-        kind, number = results[0], results[1]
-        if kind == ResultType.NUMBER:
-            result = repr(float(number))
-        else:
-            value = result_value(dict(zip(RESULT_COLUMNS, results, strict=True)))
-            result = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for _stream, head, tail, observation_id, start, end, result_time, *results in rows:
         time = stored_instant(start)
         if end is not None:
             time = f"{time}/{stored_instant(end)}"
         at = "null" if result_time is None else f'"{stored_instant(result_time)}"'
         parts.append(
             f'{head}{base}{tail}{{"@iot.id":{observation_id},"phenomenonTime":"{time}",'
-            f'"result":{result},"resultTime":{at}}}}}'
+            f'"result":{stored_result(*results)},"resultTime":{at}}}}}'
         )
     return "[" + ",".join(parts) + "]"
+
+
+def stored_result(kind: int, number: Any, string: Any, boolean: Any, exact: Any) -> str:
+    """The result as JSON text from the stored columns, as `results.result_value` reads
+    them (`exact` is result_json's stored text: JSON as written, or SQL NULL)."""
+    if kind == ResultType.NUMBER:
+        return repr(float(number))
+    if kind == ResultType.INTEGER:
+        # result_json holds JSON null (not SQL NULL) unless the integer needs it
+        return str(exact) if exact not in (None, "null") else str(int(number))
+    if kind == ResultType.STRING:
+        return json.dumps(string, ensure_ascii=False)
+    if kind == ResultType.BOOLEAN:
+        return "true" if boolean else "false"
+    if kind == ResultType.OBJECT and exact is not None:
+        return str(exact)
+    return "null"
 
 
 def stored_instant(text: str) -> str:
