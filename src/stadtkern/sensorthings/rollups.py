@@ -166,11 +166,7 @@ def hourly_rows(
     if end is not None:
         where.append(hour < hour_of(end))
     query = select(bucket, *(made[name] for name in functions)).where(*where).group_by(bucket)
-    convert = [int if name == "count" else float for name in functions]
-    return sorted(
-        (int(begin), *(to(value) for to, value in zip(convert, results, strict=True)))
-        for begin, *results in session.execute(query)
-    )
+    return aggregate.typed_buckets(session.execute(query).all(), functions)
 
 
 def _add(session: Session) -> Insert:
