@@ -107,16 +107,47 @@ def test_roll_up_adds_new_rows_to_their_hours(town: Town) -> None:
         same(_aggregate(town, interval), wanted)
 
 
-def test_only_whole_hours_are_read_from_the_rollups(town: Town) -> None:
-    """Without rollups kept, aligned requests find no hours; the others still read rows."""
-    assert _aggregate(town, "PT1H", **ROLLED) == []
+def test_whole_hours_come_from_the_rollups_and_the_rest_from_the_rows(town: Town) -> None:
+    """With no hours kept, hourly buckets find nothing but the parts of an hour at `from`
+    and `to`; buckets shorter than an hour read the rows."""
     rows: list[tuple[datetime, object]] = town.rows  # type: ignore[attr-defined]
-    same(_aggregate(town, "PT30M", **ROLLED), expected(rows, 1800, FUNCTIONS.split(",")))
     stream = town.stream_id  # type: ignore[attr-defined]
-    low, high = START + timedelta(minutes=5), START + timedelta(hours=2)
-    query = [("interval", "PT1H"), ("from", "2026-11-30T21:55:00Z"), ("to", "2026-11-30T23:50:00Z")]
-    body = town.with_settings(PATH.format(stream), query, **ROLLED)
-    same(body["value"], expected(rows, 3600, ["avg", "min", "max", "count"], low, high))
+    assert _aggregate(town, "PT1H", **ROLLED) == []
+    same(_aggregate(town, "PT30M", **ROLLED), expected(rows, 1800, FUNCTIONS.split(",")))
+    fns = ["avg", "min", "max", "count"]
+    edges = [("interval", "PT1H"), ("from", "2026-11-30T21:55:00Z"), ("to", "2026-11-30T23:50:00Z")]
+    start, end = START + timedelta(minutes=5), START + timedelta(hours=2)
+    only_edges = [
+        *expected(rows, 3600, fns, start, START + timedelta(minutes=10)),
+        *expected(rows, 3600, fns, end - timedelta(minutes=50), end),
+    ]
+    same(town.with_settings(PATH.format(stream), edges, **ROLLED)["value"], only_edges)
+    _recompute_all(town)
+    for query, low, high in (
+        (edges, start, end),
+        (
+            [("interval", "PT2H"), ("from", "2026-11-30T22:00:00Z")],
+            START + timedelta(minutes=10),
+            None,
+        ),
+        (
+            [("interval", "P1D"), ("to", "2026-12-01T00:00:01.5Z")],
+            None,
+            datetime(2026, 12, 1, 0, 0, 1, 500000, tzinfo=UTC),
+        ),
+        (
+            [
+                ("interval", "PT1H"),
+                ("from", "2026-11-30T22:01:00Z"),
+                ("to", "2026-11-30T22:59:00Z"),
+            ],
+            START + timedelta(minutes=11),
+            START + timedelta(minutes=69),
+        ),
+    ):
+        seconds = {"PT1H": 3600, "PT2H": 7200, "P1D": 86_400}[query[0][1]]
+        body = town.with_settings(PATH.format(stream), [*query, ("fn", FUNCTIONS)], **ROLLED)
+        same(body["value"], expected(rows, seconds, FUNCTIONS.split(","), low, high))
 
 
 def test_the_general_writer_keeps_the_hours_true(town: Town) -> None:

@@ -12,9 +12,9 @@ Observations, has the touched hours computed again from the Observations (`recom
 Both run in the transaction that writes the Observations, so an hour never disagrees with
 the rows after a commit.
 
-`$aggregate` reads the hours when the interval is a whole number of hours and from/to lie on
-full hours: avg is sum/count of the hours, so it may differ from the database's avg of the
-rows in the last digits (the additions happen in another order).
+`$aggregate` reads the hours when the interval is a whole number of hours (the parts of an
+hour at `from` and `to` off the hour from the Observations): avg is sum/count, so it may
+differ from the database's avg of the rows in the last digits (other order of additions).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Double, Insert, Table, cast, delete, func, select
+from sqlalchemy import Insert, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -143,30 +143,84 @@ def hourly_rows(
     start: datetime | None,
     end: datetime | None,
 ) -> list[tuple[Any, ...]] | None:
-    """`aggregate.bucket_rows` read from the hours, or None when the buckets or bounds are
-    not whole hours (then only the Observations can answer)."""
-    if seconds % HOUR or any(
-        moment is not None and hour_of(moment) != (moment - aggregate.EPOCH).total_seconds()
-        for moment in (start, end)
-    ):
+    """`aggregate.bucket_rows` from the hours, or None when the buckets are not whole hours
+    or no whole hour lies between `start` and `end` (then only the Observations answer).
+
+    The whole hours come from the rollups; the parts of an hour before the first and after
+    the last whole hour (`from`/`to` off the hour) from the Observations, merged into their
+    buckets."""
+    if seconds % HOUR:
         return None
+    low = None if start is None else int(-(-_seconds(start) // HOUR)) * HOUR  # next full hour
+    high = None if end is None else hour_of(end)
+    if low is not None and high is not None and low >= high:
+        return None
+    parts = [_from_hours(session, datastream_id, seconds, low, high)]
+    edges = []
+    if start is not None and low is not None and _seconds(start) < low:
+        edges.append((start, datetime.fromtimestamp(low, UTC)))
+    if end is not None and high is not None and high < _seconds(end):
+        edges.append((datetime.fromtimestamp(high, UTC), end))
+    for first, last in edges:
+        parts.append(aggregate.bucket_rows(session, datastream_id, seconds, _PARTS, first, last))
+    merged: dict[int, list[Any]] = {}
+    for part in parts:
+        for bucket, count, total, smallest, largest in part:
+            seen = merged.get(bucket)
+            if seen is None:
+                merged[bucket] = [count, total, smallest, largest]
+            else:
+                seen[0] += count
+                seen[1] += total
+                seen[2] = min(seen[2], smallest)
+                seen[3] = max(seen[3], largest)
+    made = (
+        (bucket, *[_value(name, *values) for name in functions])
+        for bucket, values in merged.items()
+    )
+    return aggregate.typed_buckets(list(made), functions)
+
+
+_PARTS = ("count", "sum", "min", "max")
+
+
+def _from_hours(
+    session: Session, datastream_id: int, seconds: int, low: int | None, high: int | None
+) -> list[tuple[Any, ...]]:
+    """(bucket, count, sum, min, max) of the hours in [low, high)."""
     hour = HOURS.c.hour
     bucket = hour - (((hour % seconds) + seconds) % seconds)
-    count, total = func.sum(HOURS.c.value_count), func.sum(HOURS.c.value_sum)
-    made = {
-        "avg": total / cast(count, Double),
-        "min": func.min(HOURS.c.value_min),
-        "max": func.max(HOURS.c.value_max),
+    where = [HOURS.c.datastream_id == datastream_id]
+    if low is not None:
+        where.append(hour >= low)
+    if high is not None:
+        where.append(hour < high)
+    query = (
+        select(
+            bucket,
+            func.sum(HOURS.c.value_count),
+            func.sum(HOURS.c.value_sum),
+            func.min(HOURS.c.value_min),
+            func.max(HOURS.c.value_max),
+        )
+        .where(*where)
+        .group_by(bucket)
+    )
+    return aggregate.typed_buckets(session.execute(query).all(), _PARTS)
+
+
+def _value(name: str, count: int, total: float, smallest: float, largest: float) -> Any:
+    return {
+        "avg": total / count,
+        "min": smallest,
+        "max": largest,
         "count": count,
         "sum": total,
-    }
-    where = [HOURS.c.datastream_id == datastream_id]
-    if start is not None:
-        where.append(hour >= hour_of(start))
-    if end is not None:
-        where.append(hour < hour_of(end))
-    query = select(bucket, *(made[name] for name in functions)).where(*where).group_by(bucket)
-    return aggregate.typed_buckets(session.execute(query).all(), functions)
+    }[name]
+
+
+def _seconds(moment: datetime) -> float:
+    return (moment - aggregate.EPOCH).total_seconds()
 
 
 def _add(session: Session) -> Insert:
