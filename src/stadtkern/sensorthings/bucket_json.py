@@ -18,8 +18,9 @@ from stadtkern.sensorthings.times import epoch_instant
 
 
 def buckets_json(rows: Sequence[Sequence[Any]], seconds: int, functions: Sequence[str]) -> bytes:
-    """`rows` are (bucket start in Unix seconds, one value per function), oldest first."""
-    names = [f',"{name}":' for name in functions]
+    """`rows` are (bucket start in Unix seconds, one value per function: `count` an int,
+    the others floats), oldest first."""
+    members = [(f',"{name}":', str if name == "count" else _float) for name in functions]
     parts = []
     touching, touching_text = None, ""
     for begin, *results in rows:
@@ -27,13 +28,11 @@ def buckets_json(rows: Sequence[Sequence[Any]], seconds: int, functions: Sequenc
         touching = begin + seconds
         touching_text = epoch_instant(touching)
         values = "".join(
-            f"{name}{_number(value)}" for name, value in zip(names, results, strict=True)
+            [f"{name}{write(value)}" for (name, write), value in zip(members, results, strict=True)]
         )
         parts.append(f'{{"start":"{start}","end":"{touching_text}"{values}}}')
     return ('{"value":[' + ",".join(parts) + "]}").encode()
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, float) and math.isfinite(value):
-        return repr(value)
-    return json.dumps(value)
+def _float(value: float) -> str:
+    return repr(value) if math.isfinite(value) else json.dumps(value)
