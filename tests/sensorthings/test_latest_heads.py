@@ -95,6 +95,14 @@ def test_a_renamed_datastream_and_thing_and_a_new_unit_show_at_once(town: Town) 
     assert entries[1]["Thing"]["name"] == "Lantern 2"
 
 
+def test_a_datastream_given_to_another_thing_shows_that_thing(town: Town) -> None:
+    _thing_1, stream_1 = town.ids["Lantern 1"]  # type: ignore[attr-defined]
+    thing_2, _stream_2 = town.ids["Lantern 2"]  # type: ignore[attr-defined]
+    _patch(town, f"Datastreams({stream_1})", {"Thing": {"@iot.id": thing_2}})
+    entries = _assert_page_is_true(town)
+    assert [entry["Thing"]["@iot.id"] for entry in entries] == [thing_2, thing_2]
+
+
 def test_a_moved_location_and_a_new_location_show_at_once(town: Town) -> None:
     thing, _stream = town.ids["Lantern 1"]  # type: ignore[attr-defined]
     (place,) = town.json(f"Things({thing})/Locations")["value"]
