@@ -19,11 +19,11 @@ differ from the database's avg of the rows in the last digits (other order of ad
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, delete, func, select
+from sqlalchemy import BigInteger, Double, Insert, Table, cast, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -155,39 +155,46 @@ def hourly_rows(
     high = None if end is None else hour_of(end)
     if low is not None and high is not None and low >= high:
         return None
-    parts = [_from_hours(session, datastream_id, seconds, low, high)]
+    rows = _from_hours(session, datastream_id, seconds, low, high)
     edges = []
     if start is not None and low is not None and _seconds(start) < low:
         edges.append((start, datetime.fromtimestamp(low, UTC)))
     if end is not None and high is not None and high < _seconds(end):
         edges.append((datetime.fromtimestamp(high, UTC), end))
-    for first, last in edges:
-        parts.append(aggregate.bucket_rows(session, datastream_id, seconds, _PARTS, first, last))
-    merged: dict[int, list[Any]] = {}
-    for part in parts:
-        for bucket, count, total, smallest, largest in part:
-            seen = merged.get(bucket)
-            if seen is None:
-                merged[bucket] = [count, total, smallest, largest]
-            else:
-                seen[0] += count
-                seen[1] += total
-                seen[2] = min(seen[2], smallest)
-                seen[3] = max(seen[3], largest)
-    made = (
-        (bucket, *[_value(name, *values) for name in functions])
-        for bucket, values in merged.items()
-    )
-    return aggregate.typed_buckets(list(made), functions)
+    if edges:
+        merged = {bucket: list(values) for bucket, *values in rows}
+        for first, last in edges:
+            edge = aggregate.bucket_rows(session, datastream_id, seconds, _PARTS, first, last)
+            for bucket, count, total, smallest, largest in edge:
+                seen = merged.get(bucket)
+                if seen is None:
+                    merged[bucket] = [count, total, smallest, largest]
+                else:
+                    seen[0] += count
+                    seen[1] += total
+                    seen[2] = min(seen[2], smallest)
+                    seen[3] = max(seen[3], largest)
+        rows = sorted((bucket, *values) for bucket, values in merged.items())
+    pick = [_PICK[name] for name in functions]
+    return [(row[0], *[take(*row[1:]) for take in pick]) for row in rows]
 
 
 _PARTS = ("count", "sum", "min", "max")
+# each function from (count, sum, min, max) of a bucket
+_PICK: dict[str, Callable[[int, float, float, float], Any]] = {
+    "avg": lambda count, total, _low, _high: total / count,
+    "min": lambda _count, _total, low, _high: low,
+    "max": lambda _count, _total, _low, high: high,
+    "count": lambda count, _total, _low, _high: count,
+    "sum": lambda _count, total, _low, _high: total,
+}
 
 
 def _from_hours(
     session: Session, datastream_id: int, seconds: int, low: int | None, high: int | None
 ) -> list[tuple[Any, ...]]:
-    """(bucket, count, sum, min, max) of the hours in [low, high)."""
+    """(bucket, count, sum, min, max) of the hours in [low, high), oldest first (counts as
+    int, the others as float: the database's own types)."""
     hour = HOURS.c.hour
     bucket = hour - (((hour % seconds) + seconds) % seconds)
     where = [HOURS.c.datastream_id == datastream_id]
@@ -198,25 +205,16 @@ def _from_hours(
     query = (
         select(
             bucket,
-            func.sum(HOURS.c.value_count),
-            func.sum(HOURS.c.value_sum),
-            func.min(HOURS.c.value_min),
-            func.max(HOURS.c.value_max),
+            cast(func.sum(HOURS.c.value_count), BigInteger),
+            func.sum(HOURS.c.value_sum, type_=Double),
+            func.min(HOURS.c.value_min, type_=Double),
+            func.max(HOURS.c.value_max, type_=Double),
         )
         .where(*where)
         .group_by(bucket)
+        .order_by(bucket)
     )
-    return aggregate.typed_buckets(session.execute(query).all(), _PARTS)
-
-
-def _value(name: str, count: int, total: float, smallest: float, largest: float) -> Any:
-    return {
-        "avg": total / count,
-        "min": smallest,
-        "max": largest,
-        "count": count,
-        "sum": total,
-    }[name]
+    return [tuple(row) for row in session.execute(query)]
 
 
 def _seconds(moment: datetime) -> float:
