@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,11 +29,13 @@ from sqlalchemy.types import NullType
 
 from stadtkern.db.base import UtcDateTime
 from stadtkern.errors import BadRequest
+from stadtkern.sensorthings import rollups
+from stadtkern.sensorthings.bucket_json import buckets_json
 from stadtkern.sensorthings.catalogue import DATASTREAM, OBSERVATION
 from stadtkern.sensorthings.context import Document, ReadContext
 from stadtkern.sensorthings.query import QueryOptions
 from stadtkern.sensorthings.query.per_dialect import PerDialect
-from stadtkern.sensorthings.times import epoch_instant, format_instant, parse_instant
+from stadtkern.sensorthings.times import format_instant, parse_instant
 
 FUNCTIONS = ("avg", "min", "max", "count", "sum")
 DEFAULT_FUNCTIONS = ("avg", "min", "max", "count")
@@ -80,14 +82,13 @@ def aggregate(
             f"$aggregate: {count} buckets of {seconds} s between {format_instant(low)} and "
             f"{format_instant(high)}; at most {MAX_BUCKETS} (widen interval or narrow from/to)"
         )
-    rows = bucket_rows(session, datastream_id, seconds, functions, start, end)
-    # Thousands of buckets: times written from epoch seconds, no datetime per bucket.
-    value = [
-        {"start": epoch_instant(begin), "end": epoch_instant(begin + seconds)}
-        | dict(zip(functions, results, strict=True))
-        for begin, *results in rows
-    ]
-    return Document({"value": value})
+    rows = None
+    if context.settings.aggregate_rollups:  # whole hours: read from sta_observation_hour
+        rows = rollups.hourly_rows(session, datastream_id, seconds, functions, start, end)
+    if rows is None:
+        rows = bucket_rows(session, datastream_id, seconds, functions, start, end)
+    # Thousands of buckets: written as JSON text, times from epoch seconds.
+    return Document(buckets_json(rows, seconds, functions))
 
 
 def buckets(
@@ -122,11 +123,18 @@ def bucket_rows(
     counts as int, the others as float."""
     with planner_settings(session, enable_sort="off"):
         rows = session.execute(_query(datastream_id, seconds, functions, start, end)).all()
+    return typed_buckets(rows, functions)
+
+
+def typed_buckets(rows: Sequence[Any], functions: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Rows (bucket, values...) sorted by bucket, counts as int and the others as float."""
     convert = [int if name == "count" else float for name in functions]
-    return sorted(
-        (int(bucket), *(to(value) for to, value in zip(convert, results, strict=True)))
+    answer = [
+        (int(bucket), *[to(value) for to, value in zip(convert, results, strict=True)])
         for bucket, *results in rows
-    )
+    ]
+    answer.sort()
+    return answer
 
 
 @contextmanager

@@ -185,7 +185,7 @@ def _json_answer(part: BatchPart, answer: StaResponse) -> dict[str, Any]:
     item: dict[str, Any] = {"id": part.id, "status": answer.status}
     if answer.headers:
         item["headers"] = {name.lower(): value for name, value in answer.headers.items()}
-    if isinstance(answer.body, bytes):  # JSON the database wrote (`Datastreams/$latest`)
+    if isinstance(answer.body, bytes):  # JSON written as text (`$latest`, `$aggregate`)
         item["body"] = json.loads(answer.body)
     elif answer.body is not None:
         item["body"] = answer.body

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ClauseElement, Executable, func, literal, select
+from sqlalchemy import ClauseElement, Executable, func, literal, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -129,22 +129,24 @@ def _extrapolate(
     ids = table.c.get("id")
     if ids is None:  # a join: no single id range to sample
         return limit
-    low, high = session.execute(select(func.min(ids), func.max(ids))).one()
+    # Two statements: SQLite answers a lone min() or max() of the key from the b-tree's
+    # end, but scans the whole table for both in one SELECT (1.4 s for 1,000,000 rows).
+    low = session.scalar(select(func.min(ids)))
+    high = session.scalar(select(func.max(ids)))
     if low is None:
         return 0
     span = int(high) - int(low) + 1
     width = max(1, min(span, limit) // SAMPLE_WINDOWS)
     step = max(width, span // SAMPLE_WINDOWS)
-    found = sampled = 0
-    for start in range(int(low), int(high) + 1, step):
-        # Materialized, or SQLite would rather walk an index of the filter (a Datastream's
-        # 500,000 Observations) than the 500 ids of the window.
-        rows = select(table).where(ids.between(start, start + width - 1)).cte("id_window")
-        rows = rows.prefix_with("MATERIALIZED")
-        adapter = ClauseAdapter(rows)
-        terms = [adapter.traverse(term) for term in where]
-        found += int(session.scalar(select(func.count()).select_from(rows).where(*terms)) or 0)
-        sampled += min(width, int(high) + 1 - start)
+    starts = range(int(low), int(high) + 1, step)
+    # One statement over all windows, materialized, or SQLite would rather walk an index of
+    # the filter (a Datastream's 500,000 Observations) than the 500 ids of each window.
+    windows = [select(table).where(ids.between(start, start + width - 1)) for start in starts]
+    rows = union_all(*windows).cte("id_window").prefix_with("MATERIALIZED")
+    adapter = ClauseAdapter(rows)
+    terms = [adapter.traverse(term) for term in where]
+    found = int(session.scalar(select(func.count()).select_from(rows).where(*terms)) or 0)
+    sampled = sum(min(width, int(high) + 1 - start) for start in starts)
     return round(found * span / sampled) if sampled else 0
 
 

@@ -11,9 +11,12 @@ kept: Observations refer to it (it just stops being reused).
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
 
 from stadtkern.errors import BadRequest
+from stadtkern.sensorthings import rollups
 from stadtkern.sensorthings.associations import fixed_properties_message
 from stadtkern.sensorthings.catalogue import (
     DATASTREAM,
@@ -33,6 +36,7 @@ from stadtkern.sensorthings.write_context import WriteContext
 def delete_entity(ctx: WriteContext, entity: EntityType, entity_id: int) -> None:
     """Delete one entity of the tenant (it exists) and what depends on it."""
     streams = _observation_streams(ctx, entity, entity_id)
+    hours = _observation_hours(ctx, entity, entity_id)
     if entity is LOCATION:
         _delete_linked(ctx, LOCATION, "HistoricalLocations", entity_id)
     if entity is OBSERVED_PROPERTY:
@@ -41,6 +45,8 @@ def delete_entity(ctx: WriteContext, entity: EntityType, entity_id: int) -> None
     ctx.log.deleted(entity, entity_id)
     for stream, stream_id in streams:
         recompute_stream(ctx, stream, stream_id)
+    for stream_id, (first, last) in hours.items():
+        rollups.recompute(ctx.session, ctx.tenant_id, stream_id, first, last)
 
 
 def unlink(ctx: WriteContext, owner: EntityType, owner_id: int, link: Link, target: int) -> None:
@@ -75,6 +81,30 @@ def _observation_streams(
     for datastream, multi in rows:
         streams.add((DATASTREAM, int(datastream)) if datastream else (MULTI_DATASTREAM, int(multi)))
     return streams
+
+
+def _observation_hours(
+    ctx: WriteContext, entity: EntityType, entity_id: int
+) -> dict[int, tuple[datetime, datetime]]:
+    """Per Datastream, the first and last phenomenonTime of the Observations that go: their
+    hours are rolled up again after the delete."""
+    if entity not in (OBSERVATION, FEATURE_OF_INTEREST):
+        return {}
+    table = OBSERVATION.table
+    key = table.c.id if entity is OBSERVATION else table.c.feature_of_interest_id
+    moment = table.c.phenomenon_time_start
+    rows = ctx.session.execute(
+        select(
+            table.c.datastream_id,
+            func.min(moment, type_=moment.type),
+            func.max(moment, type_=moment.type),
+        )
+        .where(
+            key == entity_id, table.c.tenant_id == ctx.tenant_id, table.c.datastream_id.is_not(None)
+        )
+        .group_by(table.c.datastream_id)
+    )
+    return {int(stream): (first, last) for stream, first, last in rows}
 
 
 def _delete_linked(ctx: WriteContext, owner: EntityType, name: str, owner_id: int) -> None:

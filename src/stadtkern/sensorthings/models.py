@@ -31,6 +31,10 @@ import stadtkern.core.models  # noqa: F401 - registers the tenant table the fore
 from stadtkern.db.base import Base, BigId, TenantScoped
 from stadtkern.db.geometry import Geometry
 
+# the derived tables (fast reads) join the metadata with the models
+from stadtkern.sensorthings.derived import LatestHead as LatestHead
+from stadtkern.sensorthings.derived import ObservationHour as ObservationHour
+
 
 class ResultType:
     """Which column of an Observation holds its result (JSON's types)."""

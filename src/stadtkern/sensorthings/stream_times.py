@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Update, bindparam, case, func, select, update
 
+from stadtkern.sensorthings import rollups
 from stadtkern.sensorthings.catalogue import (
     DATASTREAM,
     ENTITY_TYPES,
@@ -54,7 +55,8 @@ def widen_streams(ctx: WriteContext, *, latest: bool = True) -> None:
 
     One statement per stream type and kind of span, executed for all streams at once (an
     ingest batch may touch thousands). `latest=False`: the caller keeps the latest values
-    itself (the ingest batch knows its newest rows without asking the index).
+    itself, and the hourly rollups (the ingest batch knows its newest rows without asking the
+    index, and adds its rows to their hours with `rollups.roll_up`).
     """
     statements: dict[tuple[str, bool], list[dict[str, Any]]] = {}
     for (name, stream_id), span in ctx.spans.items():
@@ -72,9 +74,11 @@ def widen_streams(ctx: WriteContext, *, latest: bool = True) -> None:
     for (name, with_result), parameters in statements.items():
         ctx.session.execute(_widen(ENTITY_TYPES[name], with_result), parameters)
     if latest:
-        for name, stream_id in ctx.spans:
+        for (name, stream_id), span in ctx.spans.items():
             if name == DATASTREAM.name:
                 refresh_latest(ctx, stream_id)
+                first, last = span.phenomenon_start, span.phenomenon_end
+                rollups.recompute(ctx.session, ctx.tenant_id, stream_id, first, last)
     ctx.spans.clear()
 
 

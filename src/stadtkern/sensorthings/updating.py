@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from stadtkern.errors import BadRequest
+from stadtkern.sensorthings import rollups
 from stadtkern.sensorthings.associations import associate
 from stadtkern.sensorthings.bodies import BodyMode, parse_body
 from stadtkern.sensorthings.catalogue import (
@@ -34,6 +35,8 @@ from stadtkern.sensorthings.write_context import WriteContext
 
 STREAM_COLUMNS = ("datastream_id", "multi_datastream_id")
 TIME_COLUMNS = ("phenomenon_time_start", "phenomenon_time_end", "result_time")
+# what moves an Observation between hourly rollups or changes its numeric value
+_ROLLED_UP = ("phenomenon_time_start", "datastream_id", "result_number")
 
 
 def update_entity(
@@ -114,6 +117,12 @@ def _after_update(
         streams = {observation_stream(before), observation_stream({**before, **columns})}
         for stream, stream_id in streams:
             recompute_stream(ctx, stream, stream_id)
+    if entity is OBSERVATION and any(name in columns for name in _ROLLED_UP):
+        # the hour it left and the hour it is in now (the same one, mostly)
+        for row in (before, {**before, **columns}):
+            if row.get("datastream_id") is not None:
+                moment = row["phenomenon_time_start"]
+                rollups.recompute(ctx.session, ctx.tenant_id, row["datastream_id"], moment, moment)
 
 
 def _stored(ctx: WriteContext, entity: EntityType, entity_id: int) -> dict[str, Any]:
