@@ -35,7 +35,7 @@ def town(client: TestClient, make_tenant: Callable[..., TenantFixture], database
         (START + timedelta(minutes=index), (index % 37) / 4) for index in range(200)
     ]
     rows += [(START + timedelta(seconds=30), "offline"), (START, None), (START, 7)]
-    town.observe(stream, rows)  # the ingest batch: no rollups (yet)
+    town.observe(stream, rows)  # the ingest batch, which rolls them up
     town.stream_id = stream  # type: ignore[attr-defined]
     town.rows = rows  # type: ignore[attr-defined]
     return town
@@ -73,15 +73,16 @@ def _aggregate(town: Town, interval: str, **settings: Any) -> list[dict[str, Any
 
 
 def _posted(town: Town, body: dict[str, Any]) -> int:
-    """POST an Observation (the ingest pipeline writes it), then roll it up as the ingest
-    batch will once it calls `roll_up`."""
+    """POST an Observation (the ingest pipeline writes it and rolls it up)."""
     stream = town.stream_id  # type: ignore[attr-defined]
     made = town.post(f"Datastreams({stream})/Observations", body)
     assert made.status_code == 201, made.text
-    new_id = int(made.json()["@iot.id"])
+    return int(made.json()["@iot.id"])
+
+
+def _forget_hours(town: Town) -> None:
     with town.database.write() as session:
-        roll_up(session, [_stored_rows(town)[new_id]])
-    return new_id
+        session.execute(HOURS.delete().where(HOURS.c.datastream_id == town.stream_id))  # type: ignore[attr-defined]
 
 
 def _recompute_all(town: Town) -> None:
@@ -89,8 +90,16 @@ def _recompute_all(town: Town) -> None:
         recompute(session, town.ref().id, town.stream_id)  # type: ignore[attr-defined]
 
 
+def test_the_ingest_batch_keeps_the_hours(town: Town) -> None:
+    kept = _hours(town)
+    assert len(kept) == 5  # 21:00 to 01:00, from the ingest batch
+    _recompute_all(town)
+    assert kept == _hours(town)
+
+
 def test_roll_up_adds_new_rows_to_their_hours(town: Town) -> None:
     rows = list(_stored_rows(town).values())
+    _forget_hours(town)
     with town.database.write() as session:  # two batches; some hours get rows from both
         multi = (town.ref().id, None, START, 5.0)  # a MultiDatastream's row: not rolled up
         roll_up(session, [*rows[::2], multi])
@@ -112,6 +121,7 @@ def test_whole_hours_come_from_the_rollups_and_the_rest_from_the_rows(town: Town
     and `to`; buckets shorter than an hour read the rows."""
     rows: list[tuple[datetime, object]] = town.rows  # type: ignore[attr-defined]
     stream = town.stream_id  # type: ignore[attr-defined]
+    _forget_hours(town)
     assert _aggregate(town, "PT1H", **ROLLED) == []
     same(_aggregate(town, "PT30M", **ROLLED), expected(rows, 1800, FUNCTIONS.split(",")))
     fns = ["avg", "min", "max", "count"]

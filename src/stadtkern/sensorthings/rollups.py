@@ -20,7 +20,7 @@ differ from the database's avg of the rows in the last digits (other order of ad
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Double, Insert, Table, cast, delete, func, select
@@ -32,6 +32,7 @@ from stadtkern.sensorthings.catalogue import OBSERVATION
 from stadtkern.sensorthings.derived import ObservationHour
 
 HOUR = 3600
+ONE_HOUR = timedelta(seconds=HOUR)
 
 
 def _hours_table() -> Table:
@@ -45,8 +46,7 @@ HOURS = _hours_table()
 
 def hour_of(moment: datetime) -> int:
     """The start of `moment`'s UTC hour in Unix seconds."""
-    seconds = int((moment - aggregate.EPOCH).total_seconds() // 1)
-    return seconds - seconds % HOUR
+    return (moment - aggregate.EPOCH) // ONE_HOUR * HOUR
 
 
 def roll_up(session: Session, rows: Iterable[Sequence[Any]]) -> None:

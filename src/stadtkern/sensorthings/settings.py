@@ -59,9 +59,9 @@ class SensorThingsSettings(BaseModel):
         description="Cap of countMode=limited; estimate counts exactly below it",
     )
     aggregate_rollups: bool = Field(
-        False,
-        description="$aggregate of whole hours reads the hourly rollups (sta_observation_hour) "
-        "instead of the Observations; only when every writer keeps them (rollups.roll_up)",
+        True,
+        description="$aggregate of whole hours reads the hourly rollups (sta_observation_hour), "
+        "which every writer keeps, instead of the Observations",
     )
     latest_max_top: int = Field(
         10_000, ge=1, le=100_000, description="Largest page of Datastreams/$latest (map views)"

@@ -5,7 +5,8 @@ MultiDatastreams and FeaturesOfInterest named exist and belong to the row's tena
 query per table and tenant), what the general writer's rules decide with the database is
 decided (a MultiDatastream's result size, the feature generated from the Thing's Location),
 ids are taken, the rows are inserted in bulk, the streams' times are widened (one statement
-for all streams), the latest values offered (one upsert statement), and the changes are
+for all streams), the latest values offered and the hourly rollups added (one upsert
+statement each), and the changes are
 handed to `publish` (the MQTT outbox). A row that fails a check fails alone; when the bulk
 insert itself fails (a value the database refuses), the batch is written again row by row,
 each row in a savepoint, so that the bad row fails alone.
@@ -25,7 +26,12 @@ from stadtkern.core.refs import TenantRef
 from stadtkern.db import Database
 from stadtkern.errors import BadRequest, StadtkernError
 from stadtkern.sensorthings.changes import Change
-from stadtkern.sensorthings.ingest.bookkeeping import changes_by_root, note_spans, offer_newest
+from stadtkern.sensorthings.ingest.bookkeeping import (
+    add_to_hours,
+    changes_by_root,
+    note_spans,
+    offer_newest,
+)
 from stadtkern.sensorthings.ingest.checks import Part, StreamRef, check_parts
 from stadtkern.sensorthings.ingest.rows import FEATURE_ID, Row
 from stadtkern.sensorthings.ingest.sinks import allocate_ids, insert_records
@@ -136,6 +142,7 @@ def _write(
     for ctx in contexts.values():
         widen_streams(ctx, latest=False)
     offer_newest(session, parts)
+    add_to_hours(session, parts)
     if publish is not None:
         _publish(session, batch, parts, publish)
     for submission, part in zip(batch, parts, strict=True):

@@ -23,11 +23,13 @@ from stadtkern.sensorthings.ingest.rows import (
     DATASTREAM_ID,
     INDEX,
     MULTI_ID,
+    RESULT_NUMBER,
     RESULT_TIME,
     TIME_END,
     TIME_START,
     Row,
 )
+from stadtkern.sensorthings.rollups import roll_up
 from stadtkern.sensorthings.write_context import StreamSpan, WriteContext
 
 LATEST_ROW = tuple((name, INDEX[name]) for name in COPIED)
@@ -91,6 +93,19 @@ def newest_rows(parts: Sequence[Part]) -> list[dict[str, Any]]:
 def offer_newest(session: Session, parts: Sequence[Part]) -> None:
     """Offer every Datastream's newest row of the batch to the latest-value table."""
     offer_latest(session, newest_rows(parts))
+
+
+def add_to_hours(session: Session, parts: Sequence[Part]) -> None:
+    """Add the batch's numeric results to their Datastreams' hourly rollups."""
+    roll_up(
+        session,
+        (
+            (part.ctx.tenant_id, row[DATASTREAM_ID], row[TIME_START], row[RESULT_NUMBER])
+            for part in parts
+            for row in part.rows
+            if row[RESULT_NUMBER] is not None
+        ),
+    )
 
 
 class CreatedObservations(Sequence[Change]):
