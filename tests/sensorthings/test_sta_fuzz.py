@@ -28,6 +28,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.errors import UnsupportedSchema
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 from schemathesis.generation.feedback import FeedbackSources
@@ -273,6 +274,7 @@ def test_sta_service_never_fails_with_5xx(
 ) -> None:
     """Generated requests to every operation never cause a 5xx; client errors are problems."""
     failures = []
+    unsupported: list[str] = []
     operations = [result.ok() for result in sta_schemas[mode].get_all_operations()]
     # Deleting last, so that other operations still find their entities.
     operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
@@ -283,9 +285,14 @@ def test_sta_service_never_fails_with_5xx(
             continue  # only the id could be invalid: test_odd_ids_are_client_errors
         try:
             _fuzz(client, operation, mode, targets)
+        except UnsupportedSchema:
+            # The generator's limit, not the service's: some draws of invalid bodies meet a
+            # `not` below the root it cannot negate (seen for POST HistoricalLocations).
+            unsupported.append(operation.label)
         except (Exception, FailureGroup) as exc:
             failures.append(f"{operation.label}: {exc}")
     assert not failures, "\n\n".join(failures)
+    assert len(unsupported) <= 2, unsupported  # the rest of the operations were fuzzed
     kept = client.get(f"{targets.root}/Things({targets.ids['Thing']})", headers=targets.headers)
     assert kept.status_code == 200, "DELETE reached an entity it was not aimed at"
 
