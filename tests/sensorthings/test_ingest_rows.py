@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
 
-from stadtkern.errors import StadtkernError
+from stadtkern.errors import BadRequest, StadtkernError
 from stadtkern.sensorthings.bodies import BodyMode, parse_body
 from stadtkern.sensorthings.catalogue import OBSERVATION
 from stadtkern.sensorthings.create_observations import FEATURE_COMPONENT
@@ -18,6 +18,7 @@ from stadtkern.sensorthings.field_values import field_columns
 from stadtkern.sensorthings.ingest.rows import COLUMNS, FEATURE_ID, INDEX, plan_create, plan_groups
 from stadtkern.sensorthings.ingest.sinks import TABLE, sqlite_time
 from stadtkern.sensorthings.links import reference_id
+from stadtkern.sensorthings.times import parse_instant
 
 NOW = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
 # Naive bounds, as hypothesis asks: the zone is drawn separately.
@@ -169,3 +170,32 @@ def test_a_single_posts_row_is_the_general_parsers_row(body: dict[str, Any]) -> 
     assert (plan.row if plan is not None else None) == expected
     if plan is not None and expected is not None:
         assert [type(value) for value in plan.row] == [type(value) for value in expected]
+
+
+shaped = st.builds(
+    lambda parts, fraction: "{}-{}-{}T{}:{}:{}".format(*parts) + fraction + "Z",
+    st.tuples(
+        *(
+            st.text(alphabet="0123456789+-x٣", min_size=size, max_size=size)
+            for size in (4, 2, 2, 2, 2, 2)
+        )
+    ),
+    st.sampled_from(["", ".000", ".5x0", ".123456", ".12345 "]),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(shaped, instants))
+def test_utc_instants_read_alike_with_z_and_with_an_offset(text: str) -> None:
+    """The shortcut for `...Z` texts agrees with the pattern's path for `+00:00`."""
+    if not text.endswith("Z"):
+        return
+    spelled = text[:-1] + "+00:00"
+
+    def read(value: str) -> object:
+        try:
+            return parse_instant(value, "t")
+        except BadRequest:
+            return BadRequest
+
+    assert read(text) == read(spelled)
