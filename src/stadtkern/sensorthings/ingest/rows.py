@@ -24,6 +24,7 @@ from stadtkern.errors import BadRequest, StadtkernError
 from stadtkern.sensorthings.bodies import BodyMode, parse_body
 from stadtkern.sensorthings.catalogue import DATASTREAM, MULTI_DATASTREAM, OBSERVATION
 from stadtkern.sensorthings.create_observations import (
+    COMPONENTS,
     FEATURE_COMPONENT,
     check_components,
     group_rows,
@@ -245,17 +246,7 @@ def _setter(component: str) -> Setter:
 
 
 # The writable fields of an Observation; bodies with only these and links take the setters.
-_SETTERS = {
-    name: _setter(name)
-    for name in (
-        "phenomenonTime",
-        "result",
-        "resultTime",
-        "resultQuality",
-        "validTime",
-        "parameters",
-    )
-}
+_SETTERS = {name: _setter(name) for name in COMPONENTS - {FEATURE_COMPONENT}}
 _REQUIRED = frozenset(
     field.name for field in OBSERVATION.fields if field.required and field.writable
 )
