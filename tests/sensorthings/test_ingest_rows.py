@@ -185,11 +185,9 @@ shaped = st.builds(
 
 
 @settings(max_examples=1000, deadline=None)
-@given(st.one_of(shaped, instants))
+@given(st.one_of(shaped, instants.filter(lambda text: text.endswith("Z"))))
 def test_utc_instants_read_alike_with_z_and_with_an_offset(text: str) -> None:
     """The shortcut for `...Z` texts agrees with the pattern's path for `+00:00`."""
-    if not text.endswith("Z"):
-        return
     spelled = text[:-1] + "+00:00"
 
     def read(value: str) -> object:

@@ -64,9 +64,7 @@ def _widen(spans: dict[tuple[str, int], StreamSpan], key: tuple[str, int], run: 
     span = spans.get(key)
     if span is None:
         spans[key] = StreamSpan(first, last, low, high)
-        return
-    span.add(first, last, None)
-    if low is not None and high is not None:
+    else:
         span.add(first, last, low)
         span.add(first, last, high)
 
